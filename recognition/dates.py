@@ -1,0 +1,125 @@
+"""Partial dates: a date known to the year, the month or the day.
+
+Sources often say only "2022" or "September 2021". A record keeps exactly the
+precision its source gives: we never invent a month or a day. In the database a
+partial date is two columns, the first day of the period (so it sorts, indexes
+and filters like any date) and its precision.
+"""
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class Precision(models.TextChoices):
+    YEAR = "year", "Year"
+    MONTH = "month", "Month"
+    DAY = "day", "Day"
+
+
+_PARTIAL_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@dataclass(frozen=True, order=False)
+class PartialDate:
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def __post_init__(self):
+        if self.day is not None and self.month is None:
+            raise ValueError("a day needs a month")
+        # datetime.date does the calendar arithmetic (leap years, 30-day months).
+        datetime.date(self.year, self.month or 1, self.day or 1)
+
+    @classmethod
+    def parse(cls, text):
+        """Parse `2022`, `2022-04` or `2022-04-18`; raise ValueError with a reason."""
+        match = _PARTIAL_DATE_RE.match(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+        year, month, day = (int(part) if part else None for part in match.groups())
+        try:
+            return cls(year, month, day)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real calendar date") from None
+
+    @classmethod
+    def from_stored(cls, start, precision):
+        """Rebuild from the two database columns (None when there is no date)."""
+        if start is None:
+            return None
+        if precision == Precision.YEAR:
+            return cls(start.year)
+        if precision == Precision.MONTH:
+            return cls(start.year, start.month)
+        return cls(start.year, start.month, start.day)
+
+    @property
+    def precision(self):
+        if self.day is not None:
+            return Precision.DAY
+        if self.month is not None:
+            return Precision.MONTH
+        return Precision.YEAR
+
+    @property
+    def start(self):
+        """The first day of the period: what the database stores and sorts by."""
+        return datetime.date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def end(self):
+        """The last day of the period."""
+        if self.day is not None:
+            return self.start
+        if self.month is not None:
+            return datetime.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return datetime.date(self.year, 12, 31)
+
+    def is_certainly_before(self, other):
+        """True only when every day this date could be precedes every day `other` could be."""
+        return self.end < other.start
+
+    def isoformat(self):
+        """`2022`, `2022-04` or `2022-04-18`: the import and export format."""
+        if self.day is not None:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        if self.month is not None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}"
+
+    def display(self):
+        """`2022`, `September 2021` or `April 18, 2022`."""
+        if self.day is not None:
+            return f"{calendar.month_name[self.month]} {self.day}, {self.year}"
+        if self.month is not None:
+            return f"{calendar.month_name[self.month]} {self.year}"
+        return str(self.year)
+
+    def __str__(self):
+        return self.display()
+
+
+class PartialDateDescriptor:
+    """`resolution.adopted` reads and writes the (`adopted_on`, `adopted_on_precision`) pair."""
+
+    def __init__(self, date_field):
+        self.date_field = date_field
+        self.precision_field = f"{date_field}_precision"
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return PartialDate.from_stored(
+            getattr(instance, self.date_field), getattr(instance, self.precision_field)
+        )
+
+    def __set__(self, instance, value):
+        if isinstance(value, str):
+            value = PartialDate.parse(value) if value.strip() else None
+        setattr(instance, self.date_field, value.start if value else None)
+        setattr(instance, self.precision_field, value.precision if value else "")

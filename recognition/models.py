@@ -1,0 +1,356 @@
+"""The tracker's data: jurisdictions, the measures they take, and the sources behind them.
+
+The database enforces every rule it can express (constraints below); `clean()`
+explains the rest to a person. Reads go through QuerySet methods
+(`Resolution.objects.published().in_state("AL")`).
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length, TruncMonth, TruncYear
+from django.db.models.lookups import Exact
+from django.urls import reverse
+from django.utils.text import slugify
+
+from .dates import PartialDateDescriptor, Precision
+
+
+class Level(models.TextChoices):
+    NATION = "nation", "Nation"
+    STATE = "state", "State"
+    COUNTY = "county", "County"
+    PLACE = "place", "City or town"
+    DISTRICT = "district", "District"
+
+
+LOCAL_LEVELS = (Level.COUNTY, Level.PLACE, Level.DISTRICT)
+
+fips_validator = RegexValidator(r"^[0-9]{2}([0-9]{3})?$", "A FIPS code is 2 digits (state) or 5 (county).")
+
+
+class JurisdictionQuerySet(models.QuerySet):
+    def states(self):
+        """The 50 states, DC and the inhabited territories, in name order."""
+        return self.filter(level=Level.STATE).order_by("name")
+
+    def counties(self):
+        return self.filter(level=Level.COUNTY)
+
+    def in_state(self, usps):
+        """Everything below a state: its counties, places and districts."""
+        return self.filter(parent__level=Level.STATE, parent__usps=usps.upper())
+
+    def nation(self):
+        return self.get(level=Level.NATION)
+
+
+class Jurisdiction(models.Model):
+    level = models.CharField(max_length=10, choices=Level)
+    name = models.CharField(max_length=200, help_text="As people say it: “Mobile County”, “City of Mobile”.")
+    slug = models.SlugField(max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The state for a county, place or district; the nation for a state.",
+    )
+    county = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="localities",
+        limit_choices_to={"level": Level.COUNTY},
+        help_text="For a place or district: the county it lies in, so the county map can show it.",
+    )
+    fips = models.CharField(
+        "FIPS code",
+        max_length=5,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[fips_validator],
+        help_text="State (2 digits) or county (5 digits) FIPS code. Places may have none.",
+    )
+    usps = models.CharField("USPS code", max_length=2, blank=True, help_text="States and territories only.")
+    is_territory = models.BooleanField(default=False)
+    population = models.PositiveBigIntegerField(null=True, blank=True)
+    population_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    shape = models.TextField(blank=True, help_text="SVG path data in the 975×610 Albers USA frame.")
+    shape_viewbox = models.CharField(max_length=60, blank=True, help_text="Bounding box of the shape: “x y w h”.")
+
+    objects = JurisdictionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "slug"], name="jurisdiction_unique_slug_in_parent"),
+            models.UniqueConstraint(
+                fields=["usps"], condition=~Q(usps=""), name="jurisdiction_unique_usps"
+            ),
+            models.UniqueConstraint(
+                fields=["level"], condition=Q(level=Level.NATION), name="jurisdiction_single_nation"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="jurisdiction_level_valid"
+            ),
+            # The nation is the only root; everything else hangs below something.
+            models.CheckConstraint(
+                condition=Q(level=Level.NATION, parent__isnull=True)
+                | (~Q(level=Level.NATION) & Q(parent__isnull=False)),
+                name="jurisdiction_only_nation_is_root",
+            ),
+            models.CheckConstraint(
+                condition=Q(county__isnull=True) | Q(level__in=[Level.PLACE, Level.DISTRICT]),
+                name="jurisdiction_only_localities_name_a_county",
+            ),
+            models.CheckConstraint(
+                condition=Q(usps="") | Q(level=Level.STATE), name="jurisdiction_usps_only_for_states"
+            ),
+            # A state's FIPS code has 2 digits, a county's 5; places and districts have none.
+            models.CheckConstraint(
+                condition=Q(fips__isnull=True)
+                | Q(Exact(Length("fips"), 2), level=Level.STATE)
+                | Q(Exact(Length("fips"), 5), level=Level.COUNTY),
+                name="jurisdiction_fips_matches_level",
+            ),
+        ]
+
+    def __str__(self):
+        if self.level in LOCAL_LEVELS and self.parent_id:
+            return f"{self.name}, {self.parent.usps or self.parent.name}"
+        return self.name
+
+    def get_absolute_url(self):
+        if self.level == Level.STATE:
+            return reverse("recognition:state", kwargs={"usps": self.usps.lower()})
+        if self.level == Level.NATION:
+            return reverse("recognition:nation")
+        return reverse(
+            "recognition:jurisdiction",
+            kwargs={"usps": self.parent.usps.lower(), "slug": self.slug},
+        )
+
+    @property
+    def state(self):
+        """The state this jurisdiction is in (itself for a state; None for the nation)."""
+        if self.level == Level.STATE:
+            return self
+        if self.level in LOCAL_LEVELS:
+            return self.parent
+        return None
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)
+        if self.fips == "":
+            self.fips = None
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        expected_parent = {
+            Level.STATE: Level.NATION,
+            Level.COUNTY: Level.STATE,
+            Level.PLACE: Level.STATE,
+            Level.DISTRICT: Level.STATE,
+        }.get(self.level)
+        if expected_parent and (self.parent is None or self.parent.level != expected_parent):
+            errors["parent"] = f"A {self.get_level_display().lower()} belongs to a {expected_parent.label.lower()}."
+        if self.county_id and self.level not in (Level.PLACE, Level.DISTRICT):
+            errors["county"] = "Only a city, town or district names the county it lies in."
+        elif self.county_id and self.parent_id and self.county.parent_id != self.parent_id:
+            errors["county"] = f"{self.county.name} is not in {self.parent.name}."
+        if self.fips:
+            wanted = {Level.STATE: 2, Level.COUNTY: 5}.get(self.level)
+            if wanted is None:
+                errors["fips"] = "Only states and counties have FIPS codes here."
+            elif len(self.fips) != wanted:
+                errors["fips"] = f"A {self.level}'s FIPS code has {wanted} digits."
+        if self.usps and self.level != Level.STATE:
+            errors["usps"] = "Only states and territories have a USPS code."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Kind(models.TextChoices):
+    STATUTE = "statute", "Statute"
+    RESOLUTION = "resolution", "Resolution"
+    PROCLAMATION = "proclamation", "Proclamation"
+    ORDINANCE = "ordinance", "Ordinance"
+    EXECUTIVE_ORDER = "executive_order", "Executive order"
+    BILL = "bill", "Bill"
+
+
+class Status(models.TextChoices):
+    INTRODUCED = "introduced", "Introduced (pending)"
+    ADOPTED = "adopted", "Adopted"
+    FAILED = "failed", "Failed"
+
+
+class Confidence(models.TextChoices):
+    HIGH = "high", "High: official source, or two sources agree"
+    MEDIUM = "medium", "Medium: one reliable secondary source"
+    LOW = "low", "Low: not yet verified"
+
+
+class ResolutionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+    def drafts(self):
+        return self.filter(published=False)
+
+    def adopted(self):
+        return self.filter(status=Status.ADOPTED)
+
+    def in_state(self, usps):
+        """Measures by the state itself and by anything inside it."""
+        usps = usps.upper()
+        return self.filter(
+            Q(jurisdiction__level=Level.STATE, jurisdiction__usps=usps)
+            | Q(jurisdiction__parent__level=Level.STATE, jurisdiction__parent__usps=usps)
+        )
+
+    def at_level(self, *levels):
+        return self.filter(jurisdiction__level__in=levels)
+
+    def with_jurisdiction(self):
+        """What every listing shows: the jurisdiction and its state, in the same query."""
+        return self.select_related("jurisdiction", "jurisdiction__parent")
+
+
+def _date_precision_pair_constraint(field):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True, f"{field}_precision": ""})
+        | Q(**{f"{field}__isnull": False, f"{field}_precision__in": Precision.values}),
+        name=f"resolution_{field}_has_precision",
+    )
+
+
+class Resolution(models.Model):
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="resolutions")
+    kind = models.CharField(max_length=20, choices=Kind)
+    status = models.CharField(max_length=12, choices=Status)
+    body = models.CharField(
+        "adopting body", max_length=200, blank=True, help_text="“Mobile County Commission”, “Texas Legislature”."
+    )
+    identifier = models.CharField(
+        max_length=100, blank=True, help_text="Bill, act or resolution number, when there is one."
+    )
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True, help_text="One neutral, plain-language sentence.")
+
+    # Partial dates: the first day of the period plus its precision (see recognition/dates.py).
+    introduced_on = models.DateField(null=True, blank=True)
+    introduced_on_precision = models.CharField(max_length=5, choices=Precision, blank=True)
+    adopted_on = models.DateField(null=True, blank=True)
+    adopted_on_precision = models.CharField(max_length=5, choices=Precision, blank=True)
+    effective_on = models.DateField(null=True, blank=True)
+    effective_on_precision = models.CharField(max_length=5, choices=Precision, blank=True)
+
+    introduced = PartialDateDescriptor("introduced_on")
+    adopted = PartialDateDescriptor("adopted_on")
+    effective = PartialDateDescriptor("effective_on")
+
+    published = models.BooleanField(default=False, help_text="Drafts never reach the public.")
+    confidence = models.CharField(max_length=6, choices=Confidence, default=Confidence.LOW)
+    last_verified_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ResolutionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-adopted_on", "-introduced_on", "title"]
+        constraints = [
+            # The same measure cannot be recorded twice. Without a number there is
+            # nothing reliable to compare, so blank identifiers are exempt.
+            models.UniqueConstraint(
+                fields=["jurisdiction", "kind", "identifier"],
+                condition=~Q(identifier=""),
+                name="resolution_unique_identifier",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="resolution_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="resolution_status_valid"),
+            models.CheckConstraint(
+                condition=Q(confidence__in=Confidence.values), name="resolution_confidence_valid"
+            ),
+            _date_precision_pair_constraint("introduced_on"),
+            _date_precision_pair_constraint("adopted_on"),
+            _date_precision_pair_constraint("effective_on"),
+            # Adopted is not before introduced, compared at the adopted date's
+            # precision: "adopted 2022" is consistent with "introduced 2022-04-18".
+            models.CheckConstraint(
+                condition=Q(adopted_on__isnull=True)
+                | Q(introduced_on__isnull=True)
+                | Q(adopted_on_precision=Precision.DAY, adopted_on__gte=F("introduced_on"))
+                | Q(adopted_on_precision=Precision.MONTH, adopted_on__gte=TruncMonth("introduced_on"))
+                | Q(adopted_on_precision=Precision.YEAR, adopted_on__gte=TruncYear("introduced_on")),
+                name="resolution_adopted_not_before_introduced",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.INTRODUCED, adopted_on__isnull=False),
+                name="resolution_pending_has_no_adoption_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(published=True, confidence=Confidence.LOW),
+                name="resolution_low_confidence_is_never_published",
+            ),
+        ]
+        indexes = [
+            # Public listings: Resolution.objects.published().order_by("-adopted_on").
+            models.Index(
+                fields=["-adopted_on"], condition=Q(published=True), name="resolution_published_recent"
+            ),
+        ]
+
+    def __str__(self):
+        label = self.identifier or self.title
+        return f"{self.jurisdiction.name}: {label}"
+
+    def get_absolute_url(self):
+        return reverse("recognition:resolution", kwargs={"pk": self.pk})
+
+    @property
+    def has_source_link(self):
+        return any(source.url for source in self.sources.all())
+
+    def clean(self):
+        errors = {}
+        if self.introduced and self.adopted and self.adopted.is_certainly_before(self.introduced):
+            errors["adopted_on"] = (
+                f"Adopted ({self.adopted}) cannot be before introduced ({self.introduced})."
+            )
+        if self.status == Status.INTRODUCED and self.adopted:
+            errors["status"] = "A pending measure has no adoption date: set the status to adopted, or clear the date."
+        if self.published and self.confidence == Confidence.LOW:
+            errors["published"] = "Verify this record (confidence medium or high) before publishing it."
+        if self.published and self.pk and not self.sources.exclude(url="").exists():
+            errors.setdefault("published", "Add at least one source with a link before publishing.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Source(models.Model):
+    resolution = models.ForeignKey(Resolution, on_delete=models.CASCADE, related_name="sources")
+    url = models.URLField("link", max_length=1000, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    accessed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(url="", title=""), name="source_has_link_or_title"),
+        ]
+
+    def __str__(self):
+        return self.title or self.url
+
+    def get_absolute_url(self):
+        return self.url or self.resolution.get_absolute_url()
