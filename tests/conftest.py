@@ -1,0 +1,71 @@
+"""Shared fixtures and factory-boy factories.
+
+Reference geography (nation, states, counties with shapes) is loaded once per
+test database, because nearly every test needs real states and counties and the
+load is the same every time. Tests run inside transactions on top of it.
+"""
+
+import factory
+import pytest
+from django.core.management import call_command
+
+from recognition.models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_geography", verbosity=0)
+
+
+def get_state(usps):
+    return Jurisdiction.objects.get(level=Level.STATE, usps=usps)
+
+
+def get_county(fips):
+    return Jurisdiction.objects.get(level=Level.COUNTY, fips=fips)
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    """A city in Alabama (Mobile County) unless told otherwise."""
+
+    class Meta:
+        model = Jurisdiction
+
+    level = Level.PLACE
+    name = factory.Sequence(lambda n: f"City of Testville {n}")
+    parent = factory.LazyFunction(lambda: get_state("AL"))
+    county = factory.LazyFunction(lambda: get_county("01097"))
+
+
+class ResolutionFactory(factory.django.DjangoModelFactory):
+    """A published, sourced county resolution (Mobile County, Alabama) unless told otherwise."""
+
+    class Meta:
+        model = Resolution
+        skip_postgeneration_save = True
+
+    jurisdiction = factory.LazyFunction(lambda: get_county("01097"))
+    kind = Kind.RESOLUTION
+    status = Status.ADOPTED
+    body = "County Commission"
+    title = factory.Sequence(lambda n: f"Resolution recognizing telecommunicators {n}")
+    summary = "Recognizes 911 telecommunicators as first responders."
+    adopted_on = factory.Faker("date_between", start_date="-5y", end_date="today")
+    adopted_on_precision = "day"
+    published = True
+    confidence = Confidence.HIGH
+
+    @factory.post_generation
+    def sources(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        urls = extracted if extracted is not None else [f"https://example.org/resolutions/{obj.pk}"]
+        for url in urls:
+            Source.objects.create(resolution=obj, url=url, title=f"Minutes for {obj.title}")
+
+
+@pytest.fixture
+def starter_dataset(db):
+    """The cited starter dataset, imported as `make run` imports it."""
+    call_command("import_resolutions", "recognition/data/starter_dataset.csv", verbosity=0)
