@@ -1,0 +1,99 @@
+"""Server-rendered SVG charts: geometry computed here, markup in templates.
+
+The timeline is a cumulative step chart of adopted measures by year, state-level
+and local apart. Measures whose adoption year is unknown are counted in a note,
+never placed on an invented year.
+"""
+
+from dataclasses import dataclass, field
+
+WIDTH = 640
+HEIGHT = 260
+MARGIN_LEFT = 44
+MARGIN_RIGHT = 16
+MARGIN_TOP = 16
+MARGIN_BOTTOM = 36
+
+
+@dataclass
+class Series:
+    key: str
+    label: str
+    cumulative: list[int]
+    points: str = ""  # SVG polyline points
+
+
+@dataclass
+class Timeline:
+    years: list[int]
+    series: list[Series]
+    x_ticks: list[tuple[float, int]] = field(default_factory=list)
+    y_ticks: list[tuple[float, int]] = field(default_factory=list)
+    width: int = WIDTH
+    height: int = HEIGHT
+    plot_left: int = MARGIN_LEFT
+    plot_right: int = WIDTH - MARGIN_RIGHT
+    plot_bottom: int = HEIGHT - MARGIN_BOTTOM
+    plot_top: int = MARGIN_TOP
+
+    @property
+    def rows(self):
+        """The same figures as a table: (year, value per series)."""
+        return [(year, [s.cumulative[i] for s in self.series]) for i, year in enumerate(self.years)]
+
+
+def _nice_step(maximum, target_ticks=5):
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
+        if maximum / step <= target_ticks:
+            return step
+    return max(1, maximum // target_ticks)
+
+
+def cumulative_timeline(counts_by_year, series_labels, *, until_year=None):
+    """Build a cumulative timeline.
+
+    `counts_by_year` maps (series key, year) -> number adopted that year;
+    `series_labels` is an ordered {key: label}. Years run without gaps from the
+    first year with data to `until_year` (default: the last year with data).
+    """
+    years_with_data = sorted({year for (_, year) in counts_by_year})
+    if not years_with_data:
+        return None
+    first = years_with_data[0]
+    last = max(until_year or years_with_data[-1], years_with_data[-1])
+    years = list(range(first, last + 1))
+
+    series = []
+    for key, label in series_labels.items():
+        running, cumulative = 0, []
+        for year in years:
+            running += counts_by_year.get((key, year), 0)
+            cumulative.append(running)
+        series.append(Series(key=key, label=label, cumulative=cumulative))
+
+    timeline = Timeline(years=years, series=series)
+    maximum = max(max(s.cumulative) for s in series) or 1
+    step = _nice_step(maximum)
+    top_value = ((maximum + step - 1) // step) * step
+
+    def x(index):
+        span = max(len(years) - 1, 1)
+        return round(timeline.plot_left + (timeline.plot_right - timeline.plot_left) * index / span, 1)
+
+    def y(value):
+        height = timeline.plot_bottom - timeline.plot_top
+        return round(timeline.plot_bottom - height * value / top_value, 1)
+
+    for s in series:
+        # A step line: the total holds through the year, then jumps.
+        points = []
+        for index, value in enumerate(s.cumulative):
+            if index:
+                points.append(f"{x(index)},{y(s.cumulative[index - 1])}")
+            points.append(f"{x(index)},{y(value)}")
+        s.points = " ".join(points)
+
+    label_every = 1 if len(years) <= 8 else 2 if len(years) <= 16 else 5
+    timeline.x_ticks = [(x(i), year) for i, year in enumerate(years) if (year - first) % label_every == 0]
+    timeline.y_ticks = [(y(value), value) for value in range(0, top_value + 1, step)]
+    return timeline

@@ -1,0 +1,283 @@
+"""What the public progress pages show, computed with a fixed number of queries.
+
+Each function here runs a handful of queries whatever the size of the data and
+hands plain objects to the templates: statuses come from the pure rules in
+`recognition.status`, over one `values_list` query.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractYear
+
+from . import status as rules
+from .charts import cumulative_timeline
+from .models import Jurisdiction, Level, Resolution, Status
+
+
+@dataclass
+class Region:
+    """One shape on a map: a state or a county, with its status."""
+
+    jurisdiction: Jurisdiction
+    status: rules._RankedStatus
+    deciding: tuple = ()
+    acted: int = 0  # local measures inside (for states)
+
+    @property
+    def fips(self):
+        return self.jurisdiction.fips
+
+    @property
+    def label(self):
+        """The accessible name: "Texas: State law"."""
+        return f"{self.jurisdiction.name}: {self.status.label}"
+
+
+def counted_measures(queryset=None):
+    """Published measures that can count toward a status, as `status.Measure`s (one query)."""
+    queryset = Resolution.objects.published() if queryset is None else queryset
+    rows = queryset.exclude(status=Status.FAILED).values_list(*rules.MEASURE_FIELDS, *rules.DISPLAY_FIELDS)
+    return rules.measures_from_rows(rows)
+
+
+def county_fips_by_state(states_only=True):
+    """{usps: [county fips, ...]} for every county (one query)."""
+    counties = Jurisdiction.objects.counties().exclude(fips=None)
+    if states_only:
+        counties = counties.filter(parent__is_territory=False)
+    grouped = {}
+    for usps, fips in counties.values_list("parent__usps", "fips"):
+        grouped.setdefault(usps, []).append(fips)
+    return grouped
+
+
+@dataclass
+class NationalProgress:
+    states: list[Region]
+    territories: list[Region]
+    state_counts: dict
+    county_counts: dict
+    counties_total: int
+    counties_covered: int
+    local_acted: dict
+    federal: list
+    latest: list
+    timeline: object
+    county_regions: list = field(default_factory=list)
+    county_table: list = field(default_factory=list)
+
+    @property
+    def counties_covered_share(self):
+        return self.counties_covered / self.counties_total if self.counties_total else 0
+
+    def count(self, status):
+        return self.state_counts.get(rules.StateStatus(status), 0)
+
+
+def _state_regions(states, results):
+    return [Region(state, results[state.usps].status, results[state.usps].deciding) for state in states]
+
+
+@dataclass(frozen=True, slots=True)
+class CountyShape:
+    """A county on the national county layer: just what the map draws."""
+
+    fips: str
+    shape: str
+    status: rules.CountyStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CountyTableRow:
+    state: Jurisdiction
+    counts: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class StateCounties:
+    """A state's counties on the national county layer; the state is the link."""
+
+    region: Region
+    counties: list
+
+
+def _county_layer(state_regions, county_status):
+    """The national county layer, grouped by state, and its table alternative (one query)."""
+    shapes = Jurisdiction.objects.counties().exclude(shape="").values_list("fips", "shape")
+    by_state = {}
+    for fips, shape in shapes:
+        if fips in county_status:
+            by_state.setdefault(fips[:2], []).append(CountyShape(fips, shape, county_status[fips]))
+    groups = [StateCounties(r, by_state[r.fips]) for r in state_regions if r.fips in by_state]
+    table = [
+        CountyTableRow(
+            r.jurisdiction,
+            tuple(rules.status_counts([c.status for c in by_state.get(r.fips, [])], rules.CountyStatus).values()),
+        )
+        for r in state_regions
+    ]
+    return groups, table
+
+
+def national_progress(latest_count=6, with_county_layer=False):
+    states = list(Jurisdiction.objects.states().only(
+        "name", "usps", "fips", "is_territory", "level", "slug", "shape", "population"
+    ))
+    measures = counted_measures()
+    results = rules.state_results(measures, [s.usps for s in states])
+    regions = _state_regions(states, results)
+    fips_by_state = county_fips_by_state()
+    state_status = {usps: result.status for usps, result in results.items()}
+    county_status = rules.county_statuses(measures, fips_by_state, state_status)
+    county_counts = rules.status_counts(county_status, rules.CountyStatus)
+    covered = county_counts[rules.CountyStatus.COUNTY] + county_counts[rules.CountyStatus.STATE]
+    state_regions = [r for r in regions if not r.jurisdiction.is_territory]
+    county_regions, county_table = (
+        _county_layer(state_regions, county_status) if with_county_layer else ([], [])
+    )
+    return NationalProgress(
+        county_regions=county_regions,
+        county_table=county_table,
+        states=[r for r in regions if not r.jurisdiction.is_territory],
+        territories=[r for r in regions if r.jurisdiction.is_territory],
+        state_counts=rules.status_counts(
+            {r.fips: r.status for r in regions if not r.jurisdiction.is_territory}, rules.StateStatus
+        ),
+        county_counts=county_counts,
+        counties_total=len(county_status),
+        counties_covered=covered,
+        local_acted=local_jurisdictions_acted(),
+        federal=list(
+            Resolution.objects.published().filter(jurisdiction__level=Level.NATION).order_by(
+                "-introduced_on", "title"
+            )
+        ),
+        latest=list(
+            Resolution.objects.published().adopted().exclude(adopted_on=None).with_jurisdiction().order_by(
+                "-adopted_on", "-id"
+            )[:latest_count]
+        ),
+        timeline=adoption_timeline(),
+    )
+
+
+def local_jurisdictions_acted():
+    """{level: number of counties / places / districts with an adopted, published measure} (one query)."""
+    rows = (
+        Jurisdiction.objects.filter(
+            level__in=rules.LOCAL_LEVELS, resolutions__published=True, resolutions__status=Status.ADOPTED
+        )
+        .values("level")
+        .annotate(n=Count("id", distinct=True))
+    )
+    acted = dict.fromkeys(rules.LOCAL_LEVELS, 0)
+    acted.update({row["level"]: row["n"] for row in rows})
+    return acted
+
+
+def adoption_timeline():
+    """Cumulative adopted measures by year, state-level and local apart (one aggregate query)."""
+    rows = (
+        Resolution.objects.published()
+        .adopted()
+        .exclude(adopted_on=None)
+        .filter(jurisdiction__level__in=[Level.STATE, *rules.LOCAL_LEVELS])
+        .annotate(year=ExtractYear("adopted_on"))
+        .values("year")
+        .annotate(
+            state=Count("id", filter=Q(jurisdiction__level=Level.STATE)),
+            local=Count("id", filter=Q(jurisdiction__level__in=rules.LOCAL_LEVELS)),
+        )
+        .order_by("year")
+    )
+    counts = {}
+    for row in rows:
+        counts[("state", row["year"])] = row["state"]
+        counts[("local", row["year"])] = row["local"]
+    return cumulative_timeline(counts, {"state": "State laws and resolutions", "local": "County and city actions"})
+
+
+@dataclass
+class StateProgress:
+    state: Jurisdiction
+    status: rules.StateStatus
+    deciding: tuple
+    counties: list[Region]
+    county_counts: dict
+    state_measures: list
+    local_measures: list
+
+    @property
+    def counties_with_own_action(self):
+        return self.county_counts[rules.CountyStatus.COUNTY]
+
+
+def state_progress(state):
+    """A state's map and lists (five queries)."""
+    counties = list(
+        Jurisdiction.objects.counties().filter(parent=state).only("level", "parent", "name", "slug", "fips", "shape", "population")
+    )
+    measures = counted_measures(Resolution.objects.published().in_state(state.usps))
+    result = rules.state_results(measures, [state.usps])[state.usps]
+    fips_list = [c.fips for c in counties if c.fips]
+    county_results = rules.county_results(measures, {state.usps: fips_list}, {state.usps: result.status})
+    regions = []
+    for county in counties:
+        county.parent = state  # every county here is in this state: no query per get_absolute_url
+        county_result = county_results.get(county.fips, rules.CountyResult(rules.CountyStatus.NONE))
+        regions.append(Region(county, county_result.status, county_result.deciding))
+    state_measures = list(
+        Resolution.objects.published()
+        .filter(jurisdiction=state)
+        .prefetch_related("sources")
+        .order_by("-adopted_on", "-introduced_on")
+    )
+    local_measures = list(
+        Resolution.objects.published()
+        .in_state(state.usps)
+        .exclude(jurisdiction=state)
+        .with_jurisdiction()
+        .order_by("-adopted_on", "jurisdiction__name")
+    )
+    return StateProgress(
+        state=state,
+        status=result.status,
+        deciding=result.deciding,
+        counties=regions,
+        county_counts=rules.status_counts([r.status for r in regions], rules.CountyStatus),
+        state_measures=state_measures,
+        local_measures=local_measures,
+    )
+
+
+def padded_viewbox(viewbox, padding=0.03):
+    """A state's bounding box with a little room around it, for a cropped county map."""
+    if not viewbox:
+        return "0 0 975 610"
+    x, y, w, h = (float(part) for part in viewbox.split())
+    pad = max(w, h) * padding
+    return f"{x - pad:.1f} {y - pad:.1f} {w + 2 * pad:.1f} {h + 2 * pad:.1f}"
+
+
+def jurisdiction_progress(jurisdiction):
+    """A county, place, district or the nation: its own measures and what covers it (≤ 4 queries)."""
+    own = list(
+        jurisdiction.resolutions.published()
+        .prefetch_related("sources")
+        .order_by("-adopted_on", "-introduced_on", "title")
+    )
+    covering = []
+    state = jurisdiction.state if jurisdiction.level in rules.LOCAL_LEVELS else None
+    if state is not None:
+        # What covers a local jurisdiction: its state's adopted measures, and for a
+        # city or district, its county's.
+        above = [state.pk] + ([jurisdiction.county_id] if jurisdiction.county_id else [])
+        covering = list(
+            Resolution.objects.published()
+            .adopted()
+            .filter(jurisdiction__in=above)
+            .with_jurisdiction()
+            .order_by("jurisdiction__level", "-adopted_on")
+        )
+    return {"jurisdiction": jurisdiction, "resolutions": own, "covering": covering, "state": state}

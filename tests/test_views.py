@@ -1,0 +1,225 @@
+"""The public progress pages, against the cited starter dataset."""
+
+import csv
+import gzip
+
+import pytest
+from django.urls import reverse
+
+from recognition.models import Jurisdiction, Level, Resolution
+from recognition.status import CountyStatus, StateStatus
+from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
+from tests.html import link_labels, map_regions
+
+pytestmark = pytest.mark.django_db
+
+STARTER_CSV = "recognition/data/starter_dataset.csv"
+
+
+@pytest.fixture
+def more_data(starter_dataset):
+    """A second, larger dataset size for the query budgets: the same pages, more rows."""
+    for usps in ["WY", "AL", "TX", "OH", "KY", "GA"]:
+        state = get_state(usps)
+        ResolutionFactory.create_batch(3, jurisdiction=state, kind="resolution")
+        county = state.children.filter(level=Level.COUNTY).first()
+        ResolutionFactory.create_batch(4, jurisdiction=county)
+        place = PlaceFactory(parent=state, county=county)
+        ResolutionFactory.create_batch(3, jurisdiction=place)
+
+
+def publishable_adopted(level):
+    """Jurisdictions at `level` with an adopted measure that the starter file lets us publish, read from the CSV."""
+    with open(STARTER_CSV, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        (row["state"], row["jurisdiction"])
+        for row in rows
+        if row["level"] == level and row["status"] == "adopted" and row["source_url"] and row["confidence"] != "low"
+    }
+
+
+def get_html(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+class TestHomeMap:
+    def test_every_state_and_dc_is_one_region_with_its_status(self, client, starter_dataset):
+        regions = map_regions(get_html(client, "/"))
+        assert len(regions) == 51
+        assert all(len(fips) == 2 for fips in regions)
+        assert set(regions.values()) <= {s.value for s in StateStatus}
+
+    @pytest.mark.parametrize(
+        "fips, status",
+        [
+            ("48", "law"),  # Texas
+            ("01", "law"),  # Alabama
+            ("47", "resolution"),  # Tennessee
+            ("13", "resolution"),  # Georgia
+            ("42", "pending"),  # Pennsylvania: a pending bill outranks Allegheny County's resolution
+            ("21", "local"),  # Kentucky
+            ("39", "local"),  # Ohio
+            ("41", "local"),  # Oregon
+            ("56", "none"),  # Wyoming
+            ("28", "none"),  # Mississippi: its only measure is a low-confidence draft
+        ],
+    )
+    def test_state_status_from_the_starter_dataset(self, client, starter_dataset, fips, status):
+        assert map_regions(get_html(client, "/"))[fips] == status
+
+    def test_region_links_are_named_with_their_status(self, client, starter_dataset):
+        labels = link_labels(get_html(client, "/"))
+        assert "Texas: State law" in labels
+        assert "Pennsylvania: Pending state bill" in labels
+
+    def test_title_states_the_finding_and_legend_counts_add_up(self, client, starter_dataset):
+        response = client.get("/")
+        progress = response.context["progress"]
+        assert progress.state_counts[StateStatus.LAW] == 17
+        assert sum(progress.state_counts.values()) == 51
+        assert "17 states recognize 911 dispatchers as first responders in law" in response.content.decode()
+
+    def test_headline_figures_and_panels(self, client, starter_dataset):
+        response = client.get("/")
+        progress = response.context["progress"]
+        html = response.content.decode()
+        assert progress.local_acted["county"] == len(publishable_adopted("county"))
+        assert progress.local_acted["place"] == len(publishable_adopted("place"))
+        assert progress.counties_covered > 0
+        assert progress.counties_total >= 3100
+        assert len(progress.federal) == 9
+        assert {bill.identifier for bill in progress.federal} >= {"H.R. 540", "S. 725"}
+        assert len(progress.territories) == 5
+        assert "Guam" in html
+        # The latest adopted list is newest first.
+        dates = [r.adopted_on for r in progress.latest]
+        assert dates == sorted(dates, reverse=True)
+
+    def test_timeline_is_cumulative(self, client, starter_dataset):
+        timeline = client.get("/").context["progress"].timeline
+        for series in timeline.series:
+            assert series.cumulative == sorted(series.cumulative)
+        adopted_with_date = Resolution.objects.published().adopted().exclude(adopted_on=None)
+        expected = adopted_with_date.exclude(jurisdiction__level=Level.NATION).count()
+        assert sum(s.cumulative[-1] for s in timeline.series) == expected
+
+    def test_county_layer_draws_every_county_once(self, client, starter_dataset):
+        regions = map_regions(get_html(client, "/?layer=counties"))
+        assert len(regions) >= 3100
+        assert all(len(fips) == 5 for fips in regions)
+        assert regions["01097"] == "county"  # Mobile County
+        assert regions["01043"] == "place"  # Cullman County: the City of Hanceville acted
+        assert regions["01001"] == "state"  # Autauga County: Alabama's law
+        assert regions["56001"] == "none"  # Albany County, Wyoming
+
+    def test_unknown_layer_falls_back_to_states(self, client, starter_dataset):
+        assert len(map_regions(get_html(client, "/?layer=%00<script>"))) == 51
+
+
+class TestStatePage:
+    def test_alabama_counties(self, client, starter_dataset):
+        regions = map_regions(get_html(client, "/states/al/"))
+        assert len(regions) == 67
+        assert regions["01097"] == CountyStatus.COUNTY
+        assert regions["01043"] == CountyStatus.PLACE
+        assert regions["01001"] == CountyStatus.STATE
+        assert regions["01073"] == CountyStatus.PLACE  # Jefferson County 911 district
+
+    def test_county_links_are_named_with_status(self, client, starter_dataset):
+        assert "Mobile County: County acted" in link_labels(get_html(client, "/states/al/"))
+
+    def test_lists_state_measures_and_local_ones(self, client, starter_dataset):
+        html = get_html(client, "/states/al/")
+        assert "HB 414 (Act 2022-387)" in html
+        assert "City of Hanceville" in html
+        assert "April 18, 2022" in html  # adopted, at day precision
+
+    def test_a_state_without_counties_acting(self, client, starter_dataset):
+        html = get_html(client, "/states/wy/")
+        regions = map_regions(html)
+        assert set(regions.values()) == {"none"}
+        assert "No state-level measure recorded for Wyoming" in html
+
+    def test_unknown_or_uppercase_state_is_404(self, client, starter_dataset):
+        assert client.get("/states/zz/").status_code == 404
+        assert client.get("/states/AL/").status_code == 404
+
+
+class TestJurisdictionAndResolutionPages:
+    def test_county_page_says_what_covers_it(self, client, starter_dataset):
+        mobile = get_county("01097")
+        html = get_html(client, mobile.get_absolute_url())
+        assert "Covered by" in html and "Alabama HB 414 (Act 2022-387)" in html
+        assert "in force July 1, 2022" in html
+
+    def test_place_page_names_its_county_and_state(self, client, starter_dataset):
+        hanceville = Jurisdiction.objects.get(name="City of Hanceville")
+        html = get_html(client, hanceville.get_absolute_url())
+        assert "Cullman County" in html
+        assert "Resolution No. 657" in html
+        assert "October 2021" in html  # month precision, no invented day
+
+    def test_nation_page_lists_the_bills(self, client, starter_dataset):
+        html = get_html(client, reverse("recognition:nation"))
+        assert "H.R. 540" in html and "S. 725" in html
+
+    def test_resolution_page(self, client, starter_dataset):
+        law = Resolution.objects.get(identifier="HB 414 (Act 2022-387)")
+        html = get_html(client, law.get_absolute_url())
+        assert "April 18, 2022" in html and "July 1, 2022" in html
+        assert law.sources.first().url in html
+        assert "Cite this record" in html
+        assert f"http://testserver{law.get_absolute_url()}" in html
+
+    def test_drafts_are_never_visible(self, client, starter_dataset):
+        draft = Resolution.objects.get(jurisdiction__fips="01003")  # Baldwin County: no source yet
+        assert not draft.published
+        assert client.get(draft.get_absolute_url()).status_code == 404
+        baldwin_page = get_html(client, draft.jurisdiction.get_absolute_url())
+        assert draft.title not in baldwin_page
+        assert map_regions(get_html(client, "/states/al/"))["01003"] == "state"
+
+    def test_failed_measures_show_with_their_outcome_but_do_not_count(self, client, starter_dataset):
+        html = get_html(client, "/states/fl/")
+        assert "SB 436 (2023); companion HB 291" in html
+        assert "Failed" in html
+        assert map_regions(get_html(client, "/"))["12"] == "none"
+
+    def test_about_explains_the_rules(self, client):
+        html = get_html(client, reverse("recognition:about"))
+        for status in StateStatus:
+            assert status.label in html
+
+
+class TestBudgets:
+    @pytest.mark.parametrize("dataset", ["starter_dataset", "more_data"])
+    @pytest.mark.parametrize(
+        "url, budget",
+        [("/", 8), ("/?layer=counties", 8), ("/states/al/", 10), ("/states/tx/", 10), ("/united-states/", 8)],
+    )
+    def test_query_counts_do_not_grow_with_data(self, request, client, django_assert_max_num_queries, dataset, url, budget):
+        request.getfixturevalue(dataset)
+        with django_assert_max_num_queries(budget):
+            assert client.get(url).status_code == 200
+
+    @pytest.mark.parametrize("dataset", ["starter_dataset", "more_data"])
+    def test_jurisdiction_and_resolution_pages_budget(self, request, client, django_assert_max_num_queries, dataset):
+        request.getfixturevalue(dataset)
+        place = Jurisdiction.objects.get(name="City of Hanceville")
+        resolution = Resolution.objects.published().filter(jurisdiction=place).get()
+        for url in [place.get_absolute_url(), get_county("01097").get_absolute_url(), resolution.get_absolute_url()]:
+            with django_assert_max_num_queries(8):
+                assert client.get(url).status_code == 200
+
+    @pytest.mark.parametrize(
+        "url, limit, gzip_limit",
+        [("/", 150_000, 40_000), ("/states/tx/", 120_000, None), ("/?layer=counties", 700_000, None)],
+    )
+    def test_page_weight(self, client, starter_dataset, url, limit, gzip_limit):
+        body = client.get(url).content
+        assert len(body) <= limit
+        if gzip_limit:
+            assert len(gzip.compress(body)) <= gzip_limit
