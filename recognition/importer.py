@@ -1,0 +1,810 @@
+"""Bulk import of resolutions from a CSV file in the starter dataset's format.
+
+One implementation behind two doors: the `import_resolutions` management command
+and the admin's upload-with-preview. It never prints; `import_resolutions()`
+returns an `ImportReport` that either door can render.
+
+All or nothing, in three passes:
+1. read the file into raw rows, each with the line it starts on (header = line 1);
+2. parse every row, match its jurisdiction and its existing resolution (lookups
+   are fetched once for the whole file), and plan created/updated/unchanged;
+3. write, only when no row has an error and this is not a dry run, in one transaction.
+
+See /work/shared/README.md (copied into the project README) for the columns.
+"""
+
+import csv
+import datetime
+import enum
+import io
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Q
+from django.utils.text import slugify
+
+from .dates import PartialDate
+from .models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status
+
+COLUMNS = (
+    "level", "state", "jurisdiction", "county", "fips", "body", "kind", "status", "identifier", "title",
+    "introduced_on", "adopted_on", "effective_on", "summary", "source_url", "source_title", "source_accessed",
+    "confidence",
+)  # fmt: skip
+
+# The file says "federal" where the model says "nation": the file speaks as people do.
+FILE_LEVELS = {
+    "federal": Level.NATION,
+    "state": Level.STATE,
+    "county": Level.COUNTY,
+    "place": Level.PLACE,
+    "district": Level.DISTRICT,
+}
+
+# Columns stored in a length-limited field: the limit is read from the model so the two never drift apart.
+_LENGTH_LIMITED = {
+    "jurisdiction": (Jurisdiction, "name"),
+    "county": (Jurisdiction, "name"),
+    "body": (Resolution, "body"),
+    "identifier": (Resolution, "identifier"),
+    "title": (Resolution, "title"),
+    "source_url": (Source, "url"),
+    "source_title": (Source, "title"),
+}
+
+_DATE_COLUMNS = ("introduced_on", "adopted_on", "effective_on")
+_COLUMN_LIST = ", ".join(COLUMNS)
+
+
+# --- The report: what both doors show -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem, located so a person can find it in a spreadsheet."""
+
+    line: int  # in the file, the header being line 1
+    column: str  # "" when the problem is the whole line (e.g. a wrong number of fields)
+    message: str
+
+    def __str__(self):
+        where = f"line {self.line}, column {self.column}" if self.column else f"line {self.line}"
+        return f"{where}: {self.message}"
+
+
+class Action(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What happened (or, in a dry run, would happen) to one row's resolution."""
+
+    line: int
+    action: Action
+    jurisdiction: str  # "Mobile County, AL"
+    resolution: str  # its identifier, else its title
+    published: bool
+    changed_fields: tuple[str, ...] = ()  # for an update: the columns whose values changed
+    resolution_id: int | None = None  # None in a dry run for a resolution not created yet
+
+
+@dataclass(frozen=True)
+class NewJurisdiction:
+    """A city, town or district the file names that does not exist yet (created on import)."""
+
+    line: int  # the first line that names it
+    level: str
+    name: str
+    state: str  # USPS code
+    county: str  # the county's name, or ""
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    errors: list[RowError] = field(default_factory=list)
+    rows: list[RowResult] = field(default_factory=list)  # empty when there are errors
+    new_jurisdictions: list[NewJurisdiction] = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    @property
+    def written(self):
+        return self.ok and not self.dry_run
+
+    def _count(self, action):
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def created(self):
+        return self._count(Action.CREATED)
+
+    @property
+    def updated(self):
+        return self._count(Action.UPDATED)
+
+    @property
+    def unchanged(self):
+        return self._count(Action.UNCHANGED)
+
+    @property
+    def published(self):
+        return sum(1 for row in self.rows if row.published)
+
+    @property
+    def drafts(self):
+        return sum(1 for row in self.rows if not row.published)
+
+    def summary(self):
+        """One sentence for a message or a log line."""
+        if self.errors:
+            return f"{len(self.errors)} error(s); nothing was imported."
+        verb = "would be" if self.dry_run else "were"
+        return (
+            f"{len(self.rows)} rows: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged ({self.published} published, {self.drafts} drafts); "
+            f"{len(self.new_jurisdictions)} new places or districts {verb} created."
+        )
+
+
+# --- Public entry point ---------------------------------------------------------------------------
+
+
+def import_resolutions(source, *, dry_run=False):
+    """Validate a CSV file and, if every row is valid and `dry_run` is false, import it.
+
+    `source` is a path (str or Path) or an open file, text or binary (an admin upload).
+    Raises OSError only when a path cannot be opened; every problem in the file's
+    contents is reported in `ImportReport.errors` instead.
+    """
+    report = ImportReport(dry_run=dry_run)
+    raw_rows, report.errors = read_rows(source)
+    if report.errors:
+        return report
+    parsed, report.errors = parse_rows(raw_rows)
+    lookups = Lookups.for_rows(parsed)
+    targets, match_errors = match_jurisdictions(parsed, lookups)
+    report.errors = sorted(report.errors + match_errors + find_duplicates(targets), key=_error_order)
+    if report.errors:
+        return report
+    plans = plan_rows(targets, ExistingResolutions.for_targets(targets))
+    if not dry_run:
+        write(plans, lookups)
+    report.rows = [plan.result() for plan in plans]
+    report.new_jurisdictions = lookups.new_jurisdictions_report()
+    return report
+
+
+def _error_order(error):
+    column_position = COLUMNS.index(error.column) if error.column in COLUMNS else -1
+    return (error.line, column_position)
+
+
+# --- Pass 1: reading ------------------------------------------------------------------------------
+
+
+def read_rows(source):
+    """Return ([(line, {column: value})], errors); the errors concern the file as a whole."""
+    text, error = _read_text(source)
+    if error:
+        return [], [error]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in reader.fieldnames or []]
+    errors = _header_errors(header)
+    if errors:
+        return [], errors
+    reader.fieldnames = header
+    rows = []
+    last_line = 1
+    for record in reader:
+        # A quoted field may span lines: a record starts on the line after the previous one ended.
+        line, last_line = last_line + 1, reader.line_num
+        if None in record or None in record.values():
+            errors.append(RowError(line, "", f"{_field_count(record)} fields, the header has {len(header)}"))
+            continue
+        rows.append((line, record))
+    return rows, errors
+
+
+def _read_text(source):
+    if isinstance(source, (str, Path)):
+        return _decode(Path(source).read_bytes())
+    data = source.read()
+    if isinstance(data, bytes):
+        return _decode(data)
+    return data.removeprefix("\ufeff"), None  # a text stream opened as "utf-8" keeps the BOM
+
+
+def _decode(data):
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return "", RowError(line, "", "the file is not UTF-8 text: save it as “CSV UTF-8”")
+
+
+def _header_errors(header):
+    if not header:
+        return [RowError(1, "", f"the file is empty: the first line must name the columns {_COLUMN_LIST}")]
+    return [
+        RowError(1, column, f"missing column “{column}”; the header needs {_COLUMN_LIST}")
+        for column in COLUMNS
+        if column not in header
+    ]
+
+
+def _field_count(record):
+    extra = record.get(None) or []
+    return sum(1 for key, value in record.items() if key is not None and value is not None) + len(extra)
+
+
+# --- Pass 2a: parsing each row on its own (no database) -------------------------------------------
+
+
+@dataclass
+class ParsedRow:
+    """A row's values, converted; a value that did not parse is None and has an error."""
+
+    line: int
+    level: str | None
+    usps: str
+    name: str
+    county_name: str
+    fips: str
+    body: str
+    kind: str | None
+    status: str | None
+    identifier: str
+    title: str
+    summary: str
+    introduced: PartialDate | None
+    adopted: PartialDate | None
+    effective: PartialDate | None
+    source_url: str
+    source_title: str
+    source_accessed: datetime.date | None
+    confidence: str | None
+
+    @property
+    def published(self):
+        # A record the public sees must be checkable and checked.
+        return bool(self.source_url) and self.confidence != Confidence.LOW
+
+    @property
+    def label(self):
+        return self.identifier or self.title
+
+
+def parse_rows(raw_rows):
+    parsed, errors = [], []
+    for line, record in raw_rows:
+        cells = _Cells(line, record)
+        parsed.append(cells.parse())
+        errors.extend(cells.errors)
+    return parsed, errors
+
+
+class _Cells:
+    """Reads one row's cells, collecting an error per bad cell instead of stopping at the first."""
+
+    def __init__(self, line, record):
+        self.line = line
+        self.record = record
+        self.errors = []
+
+    def parse(self):
+        row = ParsedRow(
+            line=self.line,
+            level=self.choice("level", FILE_LEVELS),
+            usps=self.text("state").upper(),
+            name=self.text("jurisdiction"),
+            county_name=self.text("county"),
+            fips=self.text("fips"),
+            body=self.text("body"),
+            kind=self.choice("kind", {value: value for value in Kind.values}),
+            status=self.choice("status", {value: value for value in Status.values}),
+            identifier=self.text("identifier"),
+            title=self.required_text("title"),
+            summary=self.text("summary"),
+            introduced=self.partial_date("introduced_on"),
+            adopted=self.partial_date("adopted_on"),
+            effective=self.partial_date("effective_on"),
+            source_url=self.url("source_url"),
+            source_title=self.text("source_title"),
+            source_accessed=self.date("source_accessed"),
+            confidence=self.choice("confidence", {value: value for value in Confidence.values}),
+        )
+        self.check_dates(row)
+        self.check_source(row)
+        return row
+
+    def error(self, column, message):
+        self.errors.append(RowError(self.line, column, message))
+
+    def text(self, column):
+        value = " ".join(self.record[column].split())  # stray spaces and line breaks from spreadsheets
+        if column in _LENGTH_LIMITED:
+            model, field_name = _LENGTH_LIMITED[column]
+            limit = model._meta.get_field(field_name).max_length
+            if len(value) > limit:
+                self.error(column, f"too long: {len(value)} characters, at most {limit}")
+        return value
+
+    def required_text(self, column):
+        value = self.text(column)
+        if not value:
+            self.error(column, "required")
+        return value
+
+    def choice(self, column, allowed):
+        value = self.text(column).lower()
+        if value not in allowed:
+            shown = f"“{value}”" if value else "blank"
+            self.error(column, f"{shown} is not a {column}; use one of: {', '.join(allowed)}")
+            return None
+        return allowed[value]
+
+    def partial_date(self, column):
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            return PartialDate.parse(value)
+        except ValueError as error:
+            self.error(column, str(error))
+            return None
+
+    def date(self, column):
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            self.error(column, f"“{value}” is not a date: use YYYY-MM-DD (a real calendar day)")
+            return None
+
+    def url(self, column):
+        value = self.text(column)
+        if value:
+            try:
+                URLValidator()(value)
+            except ValidationError:
+                self.error(column, f"“{value}” is not a web address: it should start with https://")
+        return value
+
+    def check_dates(self, row):
+        if row.introduced and row.adopted and row.adopted.is_certainly_before(row.introduced):
+            self.error("adopted_on", f"adopted ({row.adopted}) is before introduced ({row.introduced})")
+        if row.status == Status.INTRODUCED and row.adopted:
+            self.error(
+                "adopted_on",
+                "a pending (introduced) measure has no adoption date: clear it, or set the status to adopted",
+            )
+
+    def check_source(self, row):
+        if row.source_accessed and not (row.source_url or row.source_title):
+            self.error("source_accessed", "an access date needs a source: give source_url or source_title")
+
+
+# --- Pass 2b: matching jurisdictions --------------------------------------------------------------
+
+
+def _name_key(name):
+    """Names match whatever the spreadsheet did to case and to accent encoding ("DOÑA ANA COUNTY")."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _label(jurisdiction, usps):
+    if jurisdiction.level in (Level.NATION, Level.STATE):
+        return jurisdiction.name
+    return f"{jurisdiction.name}, {usps}"
+
+
+class Lookups:
+    """Every jurisdiction the file can refer to, fetched in two queries rather than a few per row.
+
+    New places and districts are added here as unsaved instances, so a later row naming
+    the same place finds it, and `write()` saves each once.
+    """
+
+    def __init__(self, top_level, local):
+        self.nation = next((j for j in top_level if j.level == Level.NATION), None)
+        states = [j for j in top_level if j.level == Level.STATE]
+        self.states_by_usps = {state.usps: state for state in states}
+        self.states_by_fips = {state.fips: state for state in states if state.fips}
+        self.states_by_id = {state.pk: state for state in states}
+        self.counties_by_fips = {j.fips: j for j in local if j.level == Level.COUNTY and j.fips}
+        self.by_name = {(j.parent_id, j.level, _name_key(j.name)): j for j in local}
+        self.slugs = defaultdict(set)
+        for jurisdiction in local:
+            self.slugs[jurisdiction.parent_id].add(jurisdiction.slug)
+        self.new = []  # [(first line, unsaved Jurisdiction)]
+        self.relinked = []  # existing places whose missing county the file supplies
+
+    @classmethod
+    def for_rows(cls, rows):
+        top_level = list(Jurisdiction.objects.filter(level__in=[Level.NATION, Level.STATE]))
+        usps = {row.usps for row in rows}
+        involved = [state for state in top_level if state.level == Level.STATE and state.usps in usps]
+        # Counties named by FIPS in another state are fetched too, to say which state they are in.
+        fipses = {row.fips for row in rows if row.fips}
+        in_file = Q(parent__in=involved) | Q(level=Level.COUNTY, fips__in=fipses)
+        local = list(Jurisdiction.objects.filter(in_file))
+        return cls(top_level, local)
+
+    def find(self, state, level, name):
+        return self.by_name.get((state.pk, level, _name_key(name)))
+
+    def add_new(self, line, level, name, state, county):
+        jurisdiction = Jurisdiction(
+            level=level, name=name, parent=state, county=county, slug=self.free_slug(state, name, level)
+        )
+        self.by_name[(state.pk, level, _name_key(name))] = jurisdiction
+        self.new.append((line, jurisdiction))
+        return jurisdiction
+
+    def free_slug(self, state, name, level):
+        """A slug from the name, unique among the state's jurisdictions (the URL is /<usps>/<slug>/)."""
+        base = (slugify(name) or level)[:190]
+        slug, number = base, 1
+        while slug in self.slugs[state.pk]:
+            number += 1
+            slug = f"{base}-{number}"
+        self.slugs[state.pk].add(slug)
+        return slug
+
+    def first_line(self, new_jurisdiction):
+        return next(line for line, jurisdiction in self.new if jurisdiction is new_jurisdiction)
+
+    def new_jurisdictions_report(self):
+        return [
+            NewJurisdiction(
+                line=line,
+                level=j.level,
+                name=j.name,
+                state=j.parent.usps,
+                county=j.county.name if j.county else "",
+            )
+            for line, j in self.new
+        ]
+
+
+@dataclass
+class Target:
+    """A row matched to its jurisdiction (possibly one this import creates)."""
+
+    row: ParsedRow
+    jurisdiction: Jurisdiction
+    changes_county: bool = False  # the row supplies an existing place's missing county
+
+    @property
+    def jurisdiction_key(self):
+        # New jurisdictions have no pk yet; their identity in this import is the instance itself.
+        return self.jurisdiction.pk if self.jurisdiction.pk is not None else ("new", id(self.jurisdiction))
+
+    @property
+    def natural_key(self):
+        """How a row finds its resolution on re-import: the number when there is one, else the title."""
+        if self.row.identifier:
+            return (self.jurisdiction_key, self.row.kind, "identifier", self.row.identifier)
+        return (self.jurisdiction_key, self.row.kind, "title", self.row.title)
+
+    @property
+    def label(self):
+        return _label(self.jurisdiction, self.row.usps)
+
+
+def match_jurisdictions(rows, lookups):
+    """Return ([Target], errors) for the rows whose cells all parsed."""
+    targets, errors = [], []
+    for row in rows:
+        if row.level is None:
+            continue  # already reported; without a level there is nothing to match
+        matcher = _Matcher(row, lookups)
+        target = matcher.match()
+        errors.extend(matcher.errors)
+        if target is not None:
+            targets.append(target)
+    return targets, errors
+
+
+class _Matcher:
+    def __init__(self, row, lookups):
+        self.row = row
+        self.lookups = lookups
+        self.errors = []
+
+    def error(self, column, message):
+        self.errors.append(RowError(self.row.line, column, message))
+
+    def match(self):
+        if self.row.level == Level.NATION:
+            return self.match_nation()
+        state = self.state()
+        if state is None:
+            return None
+        if self.row.level == Level.STATE:
+            return self.match_state(state)
+        if self.row.level == Level.COUNTY:
+            return self.match_county(state)
+        return self.match_locality(state)
+
+    def target(self, jurisdiction, changes_county=False):
+        return Target(self.row, jurisdiction, changes_county)
+
+    def match_nation(self):
+        if self.row.usps:
+            self.error("state", "a federal row has no state: leave it blank")
+        if self.row.fips:
+            self.error("fips", "a federal row has no FIPS code: leave it blank")
+        if self.lookups.nation is None:
+            self.error("level", "the nation is not in the database: run `manage.py load_geography` first")
+            return None
+        return self.target(self.lookups.nation)
+
+    def state(self):
+        if not self.row.usps:
+            self.error("state", f"required for a {self.row.level} row: the state's USPS code, e.g. AL")
+            return None
+        state = self.lookups.states_by_usps.get(self.row.usps)
+        if state is None:
+            self.error("state", f"unknown state “{self.row.usps}”: use a USPS code such as AL, TX or PR")
+        return state
+
+    def match_state(self, state):
+        if self.row.fips and self.row.fips != state.fips:
+            other = self.lookups.states_by_fips.get(self.row.fips)
+            found = f"is {other.name}" if other else "matches no state"
+            self.error("fips", f"FIPS {self.row.fips} {found}, but the row's state is {state.name}")
+        return self.target(state)
+
+    def match_county(self, state):
+        county = self.county_by_fips(state) if self.row.fips else self.county_by_name(state, "jurisdiction")
+        return self.target(county) if county else None
+
+    def county_by_fips(self, state):
+        fips = self.row.fips
+        if not (len(fips) == 5 and fips.isdigit()):
+            hint = f" (did a spreadsheet drop a leading zero? {fips.zfill(5)})" if fips.isdigit() else ""
+            self.error("fips", f"“{fips}” is not a county FIPS code: 5 digits{hint}")
+            return None
+        county = self.lookups.counties_by_fips.get(fips)
+        if county is None:
+            self.error("fips", f"FIPS {fips} matches no county")
+        elif county.parent_id != state.pk:
+            elsewhere = self.lookups.states_by_id[county.parent_id].name
+            self.error("fips", f"FIPS {fips} is {county.name} in {elsewhere}, not in {state.name}")
+            county = None
+        return county
+
+    def county_by_name(self, state, column):
+        name = self.row.name if column == "jurisdiction" else self.row.county_name
+        if not name:
+            self.error(column, "required: the county's name (or give its FIPS code)")
+            return None
+        county = self.lookups.find(state, Level.COUNTY, name)
+        if county is None:
+            self.error(column, f"no county named “{name}” in {state.name}")
+        return county
+
+    def match_locality(self, state):
+        """Cities, towns and districts are matched by name in their state, and created when new."""
+        if self.row.fips:
+            self.error("fips", f"a {self.row.level} has no FIPS code here: leave it blank")
+        if not self.row.name:
+            self.error("jurisdiction", f"required: the {self.row.level}'s name")
+            return None
+        county = self.county_by_name(state, "county") if self.row.county_name else None
+        if self.row.county_name and county is None:
+            return None
+        existing = self.lookups.find(state, self.row.level, self.row.name)
+        if existing is None:
+            created = self.lookups.add_new(self.row.line, self.row.level, self.row.name, state, county)
+            return self.target(created)
+        return self.link_county(existing, county)
+
+    def link_county(self, locality, county):
+        """The file may fill in a missing county, but never silently moves a place to another county."""
+        if county is None or locality.county_id == county.pk:
+            return self.target(locality)
+        if locality.county_id is None:
+            locality.county = county  # in memory: later rows for this place see it as linked
+            if locality.pk is None:
+                return self.target(locality)
+            self.lookups.relinked.append(locality)
+            return self.target(locality, changes_county=True)
+        if locality.pk is None:
+            earlier = (
+                f"line {self.lookups.first_line(locality)} puts {locality.name} in {locality.county.name}"
+            )
+        else:
+            earlier = f"{locality.name} is recorded in {locality.county.name}"
+        self.error("county", f"{earlier}, not {county.name}: fix one of them")
+        return None
+
+
+def find_duplicates(targets):
+    """A second row with the same natural key would silently overwrite the first: report both lines."""
+    first_line = {}
+    errors = []
+    for target in targets:
+        if target.row.kind is None:
+            continue
+        key = target.natural_key
+        if key in first_line:
+            column = "identifier" if target.row.identifier else "title"
+            message = (
+                f"duplicate of line {first_line[key]}: same jurisdiction ({target.label}), kind and {column}"
+            )
+            errors.append(RowError(target.row.line, column, message))
+        else:
+            first_line[key] = target.row.line
+    return errors
+
+
+# --- Pass 2c: planning against existing resolutions -----------------------------------------------
+
+
+class ExistingResolutions:
+    """The resolutions (with their sources) of every matched jurisdiction, in two queries."""
+
+    def __init__(self, resolutions):
+        self.by_key = {}
+        for resolution in resolutions:
+            self.by_key[self.natural_key(resolution)] = resolution
+
+    @staticmethod
+    def natural_key(resolution):
+        """The same shape as Target.natural_key."""
+        if resolution.identifier:
+            return (resolution.jurisdiction_id, resolution.kind, "identifier", resolution.identifier)
+        return (resolution.jurisdiction_id, resolution.kind, "title", resolution.title)
+
+    @classmethod
+    def for_targets(cls, targets):
+        ids = {target.jurisdiction.pk for target in targets if target.jurisdiction.pk is not None}
+        return cls(Resolution.objects.filter(jurisdiction_id__in=ids).prefetch_related("sources"))
+
+    def get(self, target):
+        return self.by_key.get(target.natural_key)
+
+
+def _resolution_values(row):
+    """The model fields a row sets, as the model stores them (so they compare with an existing record)."""
+    values = {
+        "kind": row.kind,
+        "status": row.status,
+        "body": row.body,
+        "identifier": row.identifier,
+        "title": row.title,
+        "summary": row.summary,
+        "published": row.published,
+        "confidence": row.confidence,
+    }
+    for column, date in zip(_DATE_COLUMNS, (row.introduced, row.adopted, row.effective), strict=True):
+        values[column] = date.start if date else None
+        values[f"{column}_precision"] = date.precision if date else ""
+    return values
+
+
+def _source_values(row):
+    return {"url": row.source_url, "title": row.source_title, "accessed_on": row.source_accessed}
+
+
+def _changed(instance, values):
+    return [name for name, value in values.items() if getattr(instance, name) != value]
+
+
+def _matching_source(resolution, row):
+    """The row's source among the resolution's: same URL, or same title when the row has no URL."""
+    if resolution is None or not (row.source_url or row.source_title):
+        return None
+    for source in resolution.sources.all():  # prefetched
+        if (row.source_url and source.url == row.source_url) or (
+            not row.source_url and not source.url and source.title == row.source_title
+        ):
+            return source
+    return None
+
+
+@dataclass
+class Plan:
+    target: Target
+    resolution: Resolution | None  # the existing record, None when it is created
+    source: Source | None  # the existing source, None when one is created (or the row has none)
+    resolution_changes: list[str]
+    source_changes: list[str]
+    action: Action = field(init=False)
+    saved_id: int | None = None  # set by write() for a created resolution
+
+    def __post_init__(self):
+        # Decided once, before writing: after the write every record "exists" and looks unchanged.
+        if self.resolution is None:
+            self.action = Action.CREATED
+        elif self.resolution_changes or self.source_changes or self.target.changes_county:
+            self.action = Action.UPDATED
+        else:
+            self.action = Action.UNCHANGED
+
+    @property
+    def row(self):
+        return self.target.row
+
+    def changed_fields(self):
+        """The CSV columns behind the changes (a date and its precision are one column)."""
+        if self.action != Action.UPDATED:
+            return ()
+        names = [name.removesuffix("_precision") for name in self.resolution_changes]
+        names += [f"source_{'accessed' if name == 'accessed_on' else name}" for name in self.source_changes]
+        if self.target.changes_county:
+            names.append("county")
+        return tuple(dict.fromkeys(names))
+
+    def result(self):
+        return RowResult(
+            line=self.row.line,
+            action=self.action,
+            jurisdiction=self.target.label,
+            resolution=self.row.label,
+            published=self.row.published,
+            changed_fields=self.changed_fields(),
+            resolution_id=self.resolution.pk if self.resolution else self.saved_id,
+        )
+
+
+def plan_rows(targets, existing):
+    plans = []
+    for target in targets:
+        resolution = existing.get(target)
+        source = _matching_source(resolution, target.row)
+        resolution_changes = _changed(resolution, _resolution_values(target.row)) if resolution else []
+        if source is not None:
+            source_changes = _changed(source, _source_values(target.row))
+        elif target.row.source_url or target.row.source_title:
+            source_changes = ["url" if target.row.source_url else "title"]  # a source to add
+        else:
+            source_changes = []
+        plans.append(Plan(target, resolution, source, resolution_changes, source_changes))
+    return plans
+
+
+# --- Pass 3: writing ------------------------------------------------------------------------------
+
+
+def write(plans, lookups):
+    """Save everything planned in one transaction: a failure half-way leaves the database as it was."""
+    with transaction.atomic():
+        for _line, jurisdiction in lookups.new:
+            jurisdiction.save()
+        for locality in lookups.relinked:
+            locality.save(update_fields=["county"])
+        for plan in plans:
+            if plan.action != Action.UNCHANGED:
+                _write_plan(plan)
+
+
+def _write_plan(plan):
+    resolution = plan.resolution
+    if resolution is None or plan.resolution_changes:
+        resolution = resolution or Resolution()
+        resolution.jurisdiction = plan.target.jurisdiction  # saved by now, so the FK takes its pk
+        for name, value in _resolution_values(plan.row).items():
+            setattr(resolution, name, value)
+        resolution.save()
+        plan.saved_id = resolution.pk
+    if plan.source_changes:
+        source = plan.source or Source(resolution=resolution)
+        for name, value in _source_values(plan.row).items():
+            setattr(source, name, value)
+        source.save()
