@@ -32,8 +32,11 @@ class PartialDate:
     def __post_init__(self):
         if self.day is not None and self.month is None:
             raise ValueError("a day needs a month")
-        # datetime.date does the calendar arithmetic (leap years, 30-day months).
-        datetime.date(self.year, self.month or 1, self.day or 1)
+        # datetime.date does the calendar arithmetic (leap years, 30-day months);
+        # compare with None, not falsiness, so that a month or day of 0 is refused.
+        datetime.date(
+            self.year, 1 if self.month is None else self.month, 1 if self.day is None else self.day
+        )
 
     @classmethod
     def parse(cls, text):

@@ -1,0 +1,54 @@
+import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recognition.dates import PartialDate, Precision
+
+
+@pytest.mark.parametrize(
+    "text, display, precision",
+    [
+        ("2022", "2022", Precision.YEAR),
+        ("2021-09", "September 2021", Precision.MONTH),
+        ("2022-04-18", "April 18, 2022", Precision.DAY),
+        ("2024-02-29", "February 29, 2024", Precision.DAY),
+    ],
+)
+def test_displays_at_its_own_precision(text, display, precision):
+    date = PartialDate.parse(text)
+    assert date.display() == display
+    assert date.precision == precision
+    assert date.isoformat() == text
+
+
+@pytest.mark.parametrize("text", ["2022-02-30", "2023-02-29", "2022-13", "2022-00", "22", "2022/04/18", "", "abcd"])
+def test_rejects_impossible_or_malformed_dates(text):
+    with pytest.raises(ValueError):
+        PartialDate.parse(text)
+
+
+def test_period_bounds():
+    assert PartialDate.parse("2024-02").end == datetime.date(2024, 2, 29)
+    assert PartialDate.parse("2022").start == datetime.date(2022, 1, 1)
+    assert PartialDate.parse("2022").end == datetime.date(2022, 12, 31)
+
+
+def test_certainly_before_compares_whole_periods():
+    introduced = PartialDate.parse("2022-04-18")
+    assert not PartialDate.parse("2022").is_certainly_before(introduced)
+    assert not PartialDate.parse("2022-04").is_certainly_before(introduced)
+    assert PartialDate.parse("2022-03").is_certainly_before(introduced)
+    assert PartialDate.parse("2021").is_certainly_before(introduced)
+
+
+@given(st.dates(min_value=datetime.date(1900, 1, 1)), st.sampled_from(list(Precision)))
+def test_stored_round_trip_keeps_precision(day, precision):
+    date = {
+        Precision.YEAR: PartialDate(day.year),
+        Precision.MONTH: PartialDate(day.year, day.month),
+        Precision.DAY: PartialDate(day.year, day.month, day.day),
+    }[precision]
+    assert PartialDate.from_stored(date.start, date.precision) == date
+    assert PartialDate.parse(date.isoformat()) == date
