@@ -64,7 +64,14 @@ class ResolutionAdmin(admin.ModelAdmin):
         "confidence",
         "last_verified_on",
     ]
-    list_filter = [ResolutionStateListFilter, "jurisdiction__level", "kind", "status", "published", "confidence"]
+    list_filter = [
+        ResolutionStateListFilter,
+        "jurisdiction__level",
+        "kind",
+        "status",
+        "published",
+        "confidence",
+    ]
     search_fields = ["title", "identifier", "body", "summary", "jurisdiction__name"]
     list_select_related = ["jurisdiction", "jurisdiction__parent"]
     autocomplete_fields = ["jurisdiction"]
@@ -85,5 +92,8 @@ class ResolutionAdmin(admin.ModelAdmin):
                 ],
             },
         ),
-        ("Publication", {"fields": ["published", "confidence", "last_verified_on", "created_at", "updated_at"]}),
+        (
+            "Publication",
+            {"fields": ["published", "confidence", "last_verified_on", "created_at", "updated_at"]},
+        ),
     ]

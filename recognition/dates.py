@@ -34,9 +34,7 @@ class PartialDate:
             raise ValueError("a day needs a month")
         # datetime.date does the calendar arithmetic (leap years, 30-day months);
         # compare with None, not falsiness, so that a month or day of 0 is refused.
-        datetime.date(
-            self.year, 1 if self.month is None else self.month, 1 if self.day is None else self.day
-        )
+        datetime.date(self.year, 1 if self.month is None else self.month, 1 if self.day is None else self.day)
 
     @classmethod
     def parse(cls, text):

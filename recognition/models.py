@@ -81,7 +81,9 @@ class Jurisdiction(models.Model):
     population = models.PositiveBigIntegerField(null=True, blank=True)
     population_year = models.PositiveSmallIntegerField(null=True, blank=True)
     shape = models.TextField(blank=True, help_text="SVG path data in the 975×610 Albers USA frame.")
-    shape_viewbox = models.CharField(max_length=60, blank=True, help_text="Bounding box of the shape: “x y w h”.")
+    shape_viewbox = models.CharField(
+        max_length=60, blank=True, help_text="Bounding box of the shape: “x y w h”."
+    )
 
     objects = JurisdictionQuerySet.as_manager()
 
@@ -89,15 +91,11 @@ class Jurisdiction(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "slug"], name="jurisdiction_unique_slug_in_parent"),
-            models.UniqueConstraint(
-                fields=["usps"], condition=~Q(usps=""), name="jurisdiction_unique_usps"
-            ),
+            models.UniqueConstraint(fields=["usps"], condition=~Q(usps=""), name="jurisdiction_unique_usps"),
             models.UniqueConstraint(
                 fields=["level"], condition=Q(level=Level.NATION), name="jurisdiction_single_nation"
             ),
-            models.CheckConstraint(
-                condition=Q(level__in=Level.values), name="jurisdiction_level_valid"
-            ),
+            models.CheckConstraint(condition=Q(level__in=Level.values), name="jurisdiction_level_valid"),
             # The nation is the only root; everything else hangs below something.
             models.CheckConstraint(
                 condition=Q(level=Level.NATION, parent__isnull=True)
@@ -125,6 +123,13 @@ class Jurisdiction(models.Model):
             return f"{self.name}, {self.parent.usps or self.parent.name}"
         return self.name
 
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)
+        if self.fips == "":
+            self.fips = None
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         if self.level == Level.STATE:
             return reverse("recognition:state", kwargs={"usps": self.usps.lower()})
@@ -144,13 +149,6 @@ class Jurisdiction(models.Model):
             return self.parent
         return None
 
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = slugify(self.name)
-        if self.fips == "":
-            self.fips = None
-        super().save(*args, **kwargs)
-
     def clean(self):
         errors = {}
         expected_parent = {
@@ -160,7 +158,9 @@ class Jurisdiction(models.Model):
             Level.DISTRICT: Level.STATE,
         }.get(self.level)
         if expected_parent and (self.parent is None or self.parent.level != expected_parent):
-            errors["parent"] = f"A {self.get_level_display().lower()} belongs to a {expected_parent.label.lower()}."
+            errors["parent"] = (
+                f"A {self.get_level_display().lower()} belongs to a {expected_parent.label.lower()}."
+            )
         if self.county_id and self.level not in (Level.PLACE, Level.DISTRICT):
             errors["county"] = "Only a city, town or district names the county it lies in."
         elif self.county_id and self.parent_id and self.county.parent_id != self.parent_id:
@@ -237,7 +237,10 @@ class Resolution(models.Model):
     kind = models.CharField(max_length=20, choices=Kind)
     status = models.CharField(max_length=12, choices=Status)
     body = models.CharField(
-        "adopting body", max_length=200, blank=True, help_text="“Mobile County Commission”, “Texas Legislature”."
+        "adopting body",
+        max_length=200,
+        blank=True,
+        help_text="“Mobile County Commission”, “Texas Legislature”.",
     )
     identifier = models.CharField(
         max_length=100, blank=True, help_text="Bill, act or resolution number, when there is one."
@@ -327,7 +330,9 @@ class Resolution(models.Model):
                 f"Adopted ({self.adopted}) cannot be before introduced ({self.introduced})."
             )
         if self.status == Status.INTRODUCED and self.adopted:
-            errors["status"] = "A pending measure has no adoption date: set the status to adopted, or clear the date."
+            errors["status"] = (
+                "A pending measure has no adoption date: set the status to adopted, or clear the date."
+            )
         if self.published and self.confidence == Confidence.LOW:
             errors["published"] = "Verify this record (confidence medium or high) before publishing it."
         if self.published and self.pk and not self.sources.exclude(url="").exists():

@@ -113,7 +113,9 @@ def _county_layer(state_regions, county_status):
     table = [
         CountyTableRow(
             r.jurisdiction,
-            tuple(rules.status_counts([c.status for c in by_state.get(r.fips, [])], rules.CountyStatus).values()),
+            tuple(
+                rules.status_counts([c.status for c in by_state.get(r.fips, [])], rules.CountyStatus).values()
+            ),
         )
         for r in state_regions
     ]
@@ -121,9 +123,11 @@ def _county_layer(state_regions, county_status):
 
 
 def national_progress(latest_count=6, with_county_layer=False):
-    states = list(Jurisdiction.objects.states().only(
-        "name", "usps", "fips", "is_territory", "level", "slug", "shape", "population"
-    ))
+    states = list(
+        Jurisdiction.objects.states().only(
+            "name", "usps", "fips", "is_territory", "level", "slug", "shape", "population"
+        )
+    )
     measures = counted_measures()
     results = rules.state_results(measures, [s.usps for s in states])
     regions = _state_regions(states, results)
@@ -149,14 +153,16 @@ def national_progress(latest_count=6, with_county_layer=False):
         counties_covered=covered,
         local_acted=local_jurisdictions_acted(),
         federal=list(
-            Resolution.objects.published().filter(jurisdiction__level=Level.NATION).order_by(
-                "-introduced_on", "title"
-            )
+            Resolution.objects.published()
+            .filter(jurisdiction__level=Level.NATION)
+            .order_by("-introduced_on", "title")
         ),
         latest=list(
-            Resolution.objects.published().adopted().exclude(adopted_on=None).with_jurisdiction().order_by(
-                "-adopted_on", "-id"
-            )[:latest_count]
+            Resolution.objects.published()
+            .adopted()
+            .exclude(adopted_on=None)
+            .with_jurisdiction()
+            .order_by("-adopted_on", "-id")[:latest_count]
         ),
         timeline=adoption_timeline(),
     )
@@ -195,7 +201,9 @@ def adoption_timeline():
     for row in rows:
         counts[("state", row["year"])] = row["state"]
         counts[("local", row["year"])] = row["local"]
-    return cumulative_timeline(counts, {"state": "State laws and resolutions", "local": "County and city actions"})
+    return cumulative_timeline(
+        counts, {"state": "State laws and resolutions", "local": "County and city actions"}
+    )
 
 
 @dataclass
@@ -216,7 +224,9 @@ class StateProgress:
 def state_progress(state):
     """A state's map and lists (five queries)."""
     counties = list(
-        Jurisdiction.objects.counties().filter(parent=state).only("level", "parent", "name", "slug", "fips", "shape", "population")
+        Jurisdiction.objects.counties()
+        .filter(parent=state)
+        .only("level", "parent", "name", "slug", "fips", "shape", "population")
     )
     measures = counted_measures(Resolution.objects.published().in_state(state.usps))
     result = rules.state_results(measures, [state.usps])[state.usps]

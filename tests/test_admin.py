@@ -27,12 +27,16 @@ def test_jurisdiction_filters_by_level_and_state(staff_client):
     response = staff_client.get(
         reverse("admin:recognition_jurisdiction_changelist"), {"level": "county", "state": "AL"}
     )
-    assert response.context["cl"].result_count == get_state("AL").children.filter(level="county").count() == 67
+    assert (
+        response.context["cl"].result_count == get_state("AL").children.filter(level="county").count() == 67
+    )
 
 
 def test_resolution_filters(staff_client, starter_dataset):
     url = reverse("admin:recognition_resolution_changelist")
-    response = staff_client.get(url, {"state": "AL", "jurisdiction__level": "county", "published__exact": "0"})
+    response = staff_client.get(
+        url, {"state": "AL", "jurisdiction__level": "county", "published__exact": "0"}
+    )
     assert [r.jurisdiction.name for r in response.context["cl"].result_list] == ["Baldwin County"]
     response = staff_client.get(url, {"kind": "bill", "status": "introduced"})
     expected = Resolution.objects.filter(kind="bill", status="introduced").count()
@@ -42,7 +46,12 @@ def test_resolution_filters(staff_client, starter_dataset):
 def test_jurisdiction_autocomplete_for_the_resolution_form(staff_client):
     response = staff_client.get(
         reverse("admin:autocomplete"),
-        {"term": "Mobile", "app_label": "recognition", "model_name": "resolution", "field_name": "jurisdiction"},
+        {
+            "term": "Mobile",
+            "app_label": "recognition",
+            "model_name": "resolution",
+            "field_name": "jurisdiction",
+        },
     )
     assert response.status_code == 200
     assert any(result["text"].startswith("Mobile County") for result in response.json()["results"])

@@ -23,7 +23,9 @@ def test_displays_at_its_own_precision(text, display, precision):
     assert date.isoformat() == text
 
 
-@pytest.mark.parametrize("text", ["2022-02-30", "2023-02-29", "2022-13", "2022-00", "22", "2022/04/18", "", "abcd"])
+@pytest.mark.parametrize(
+    "text", ["2022-02-30", "2023-02-29", "2022-13", "2022-00", "22", "2022/04/18", "", "abcd"]
+)
 def test_rejects_impossible_or_malformed_dates(text):
     with pytest.raises(ValueError):
         PartialDate.parse(text)

@@ -42,7 +42,9 @@ class TestResolutionConstraints:
         new_resolution(identifier="").save()
         new_resolution(identifier="").save()
 
-    @pytest.mark.parametrize("field, value", [("kind", "decree"), ("status", "maybe"), ("confidence", "sure")])
+    @pytest.mark.parametrize(
+        "field, value", [("kind", "decree"), ("status", "maybe"), ("confidence", "sure")]
+    )
     def test_unknown_choices_are_refused(self, field, value):
         assert_refused(new_resolution(**{field: value}).save)
 
@@ -85,22 +87,30 @@ class TestResolutionClean:
 class TestJurisdictionConstraints:
     def test_fips_is_unique(self):
         assert_refused(
-            lambda: Jurisdiction.objects.create(level=Level.COUNTY, name="Copy", parent=get_state("AL"), fips="01097")
+            lambda: Jurisdiction.objects.create(
+                level=Level.COUNTY, name="Copy", parent=get_state("AL"), fips="01097"
+            )
         )
 
     def test_fips_length_matches_level(self):
         assert_refused(
-            lambda: Jurisdiction.objects.create(level=Level.COUNTY, name="Odd", parent=get_state("AL"), fips="01")
+            lambda: Jurisdiction.objects.create(
+                level=Level.COUNTY, name="Odd", parent=get_state("AL"), fips="01"
+            )
         )
 
     def test_slug_unique_within_parent(self):
         assert_refused(
-            lambda: Jurisdiction.objects.create(level=Level.PLACE, name="Mobile County", parent=get_state("AL"))
+            lambda: Jurisdiction.objects.create(
+                level=Level.PLACE, name="Mobile County", parent=get_state("AL")
+            )
         )
 
     def test_only_the_nation_has_no_parent(self):
         assert_refused(lambda: Jurisdiction.objects.create(level=Level.PLACE, name="Nowhere"))
-        assert_refused(lambda: Jurisdiction.objects.create(level=Level.NATION, name="Second nation", slug="x"))
+        assert_refused(
+            lambda: Jurisdiction.objects.create(level=Level.NATION, name="Second nation", slug="x")
+        )
 
     def test_only_places_and_districts_name_a_county(self):
         assert_refused(
@@ -111,11 +121,15 @@ class TestJurisdictionConstraints:
 
     def test_usps_only_for_states(self):
         assert_refused(
-            lambda: Jurisdiction.objects.create(level=Level.PLACE, name="Odd", parent=get_state("AL"), usps="ZZ")
+            lambda: Jurisdiction.objects.create(
+                level=Level.PLACE, name="Odd", parent=get_state("AL"), usps="ZZ"
+            )
         )
 
     def test_clean_explains_a_county_in_another_state(self):
-        place = Jurisdiction(level=Level.PLACE, name="Border Town", parent=get_state("TX"), county=get_county("01097"))
+        place = Jurisdiction(
+            level=Level.PLACE, name="Border Town", parent=get_state("TX"), county=get_county("01097")
+        )
         with pytest.raises(ValidationError) as error:
             place.full_clean()
         assert "Mobile County is not in Texas" in str(error.value)

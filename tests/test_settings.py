@@ -11,7 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_manage(*args, **env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean | env, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -23,12 +28,16 @@ def test_missing_secret_key_is_a_clear_error_not_a_traceback():
 
 
 def test_debug_is_off_unless_set():
-    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_SECRET_KEY="x")
+    result = run_manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_SECRET_KEY="x"
+    )
     assert result.stdout.strip().splitlines()[-1] == "False"
 
 
 def test_debug_run_needs_no_secret_key():
-    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_DEBUG="1")
+    result = run_manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_DEBUG="1"
+    )
     assert result.stdout.strip().splitlines()[-1] == "True"
 
 

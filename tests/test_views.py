@@ -35,7 +35,10 @@ def publishable_adopted(level):
     return {
         (row["state"], row["jurisdiction"])
         for row in rows
-        if row["level"] == level and row["status"] == "adopted" and row["source_url"] and row["confidence"] != "low"
+        if row["level"] == level
+        and row["status"] == "adopted"
+        and row["source_url"]
+        and row["confidence"] != "low"
     }
 
 
@@ -200,17 +203,25 @@ class TestBudgets:
         "url, budget",
         [("/", 8), ("/?layer=counties", 8), ("/states/al/", 10), ("/states/tx/", 10), ("/united-states/", 8)],
     )
-    def test_query_counts_do_not_grow_with_data(self, request, client, django_assert_max_num_queries, dataset, url, budget):
+    def test_query_counts_do_not_grow_with_data(
+        self, request, client, django_assert_max_num_queries, dataset, url, budget
+    ):
         request.getfixturevalue(dataset)
         with django_assert_max_num_queries(budget):
             assert client.get(url).status_code == 200
 
     @pytest.mark.parametrize("dataset", ["starter_dataset", "more_data"])
-    def test_jurisdiction_and_resolution_pages_budget(self, request, client, django_assert_max_num_queries, dataset):
+    def test_jurisdiction_and_resolution_pages_budget(
+        self, request, client, django_assert_max_num_queries, dataset
+    ):
         request.getfixturevalue(dataset)
         place = Jurisdiction.objects.get(name="City of Hanceville")
         resolution = Resolution.objects.published().filter(jurisdiction=place).get()
-        for url in [place.get_absolute_url(), get_county("01097").get_absolute_url(), resolution.get_absolute_url()]:
+        for url in [
+            place.get_absolute_url(),
+            get_county("01097").get_absolute_url(),
+            resolution.get_absolute_url(),
+        ]:
             with django_assert_max_num_queries(8):
                 assert client.get(url).status_code == 200
 
