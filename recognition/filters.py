@@ -1,0 +1,134 @@
+"""One FilterSet for the list page, the CSV, the JSON API and the feeds.
+
+The URL is the shareable state of a search: every parameter here is a plain
+query-string value, and a bad value is a form error (shown on the page, or a 400
+from the exports), never a 500.
+"""
+
+import django_filters
+import us
+from django.db import connection
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from .models import Kind, Level, Resolution, Status
+
+# Static choices (no query per request): the 50 states, DC and the inhabited territories.
+STATE_CHOICES = sorted(
+    ((state.abbr, state.name) for state in us.states.STATES_AND_TERRITORIES), key=lambda choice: choice[1]
+)
+MAX_QUERY_LENGTH = 200
+
+
+def _state_code():
+    """The USPS code of the state a resolution belongs to ('' for federal ones)."""
+    return Case(
+        When(jurisdiction__level=Level.STATE, then=F("jurisdiction__usps")),
+        default=Coalesce(F("jurisdiction__parent__usps"), Value("")),
+    )
+
+
+class StateFilter(django_filters.MultipleChoiceFilter):
+    """`state=AL&state=TX`: measures by those states and by anything inside them."""
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        codes = [code.upper() for code in value]
+        return queryset.filter(
+            Q(jurisdiction__level=Level.STATE, jurisdiction__usps__in=codes)
+            | Q(jurisdiction__parent__level=Level.STATE, jurisdiction__parent__usps__in=codes)
+        )
+
+
+class ResolutionFilter(django_filters.FilterSet):
+    state = StateFilter(choices=STATE_CHOICES, label="State")
+    level = django_filters.MultipleChoiceFilter(field_name="jurisdiction__level", choices=Level.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    adopted_after = django_filters.DateFilter(
+        field_name="adopted_on",
+        lookup_expr="gte",
+        label="Adopted on or after",
+        input_formats=["%Y-%m-%d"],
+        help_text="YYYY-MM-DD. A date known only to the month or year counts from its first day.",
+    )
+    adopted_before = django_filters.DateFilter(
+        field_name="adopted_on",
+        lookup_expr="lte",
+        label="Adopted on or before",
+        input_formats=["%Y-%m-%d"],
+        help_text="YYYY-MM-DD.",
+    )
+    q = django_filters.CharFilter(method="search", label="Search", max_length=MAX_QUERY_LENGTH)
+    ordering = django_filters.OrderingFilter(
+        fields=(("adopted_on", "adopted"), ("jurisdiction__name", "jurisdiction"), ("state_code", "state")),
+        field_labels={
+            "adopted": "Adopted (oldest first)",
+            "-adopted": "Adopted (newest first)",
+            "jurisdiction": "Jurisdiction (A–Z)",
+            "-jurisdiction": "Jurisdiction (Z–A)",
+            "state": "State (A–Z)",
+            "-state": "State (Z–A)",
+        },
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Resolution
+        fields = ["state", "level", "kind", "status", "adopted_after", "adopted_before", "q", "ordering"]
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        if queryset is None:
+            queryset = Resolution.objects.published()
+        queryset = queryset.with_jurisdiction().annotate(state_code=_state_code())
+        super().__init__(data, queryset, **kwargs)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if connection.vendor == "postgresql":
+            return full_text_search(queryset, value)
+        return queryset.filter(
+            Q(title__icontains=value)
+            | Q(summary__icontains=value)
+            | Q(identifier__icontains=value)
+            | Q(body__icontains=value)
+            | Q(jurisdiction__name__icontains=value)
+        )
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("ordering"):
+            return queryset.order_by(*queryset.query.order_by, "pk")
+        newest_first = (F("adopted_on").desc(nulls_last=True), "-introduced_on", "title", "pk")
+        if self.is_ranked:
+            return queryset.order_by("-rank", *newest_first)
+        return queryset.order_by(*newest_first)
+
+    @property
+    def is_ranked(self):
+        """A text search on PostgreSQL: best matches first unless the reader chose an order."""
+        return (
+            connection.vendor == "postgresql"
+            and self.is_bound
+            and self.form.is_valid()
+            and bool((self.form.cleaned_data.get("q") or "").strip())
+        )
+
+
+def full_text_search(queryset, value):
+    """PostgreSQL full-text search over the measure and its jurisdiction, best matches first."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    vector = (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("identifier", weight="A", config="simple")
+        + SearchVector("jurisdiction__name", weight="B", config="simple")
+        + SearchVector("body", weight="C", config="simple")
+        + SearchVector("summary", weight="D", config="english")
+    )
+    query = SearchQuery(value, search_type="websearch", config="english")
+    return queryset.annotate(search=vector, rank=SearchRank(vector, query)).filter(search=query)
