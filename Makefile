@@ -1,0 +1,91 @@
+# Dispatcher Recognition Tracker: the two commands a newcomer needs are `make run` and `make test`.
+# GNU make. Everything runs inside .venv, created once with Python 3.12 or newer; requirements are
+# (re)installed only when requirements*.txt change (stamp files inside .venv), so a second run is quick.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+RUNTIME_STAMP := $(VENV)/.requirements.stamp
+DEV_STAMP := $(VENV)/.requirements-dev.stamp
+STARTER_DATASET := recognition/data/starter_dataset.csv
+PIP := $(VENV_PY) -m pip --disable-pip-version-check
+
+# Tried in this order; the first that runs and is >= 3.12 builds .venv. Override with `make PYTHON=/path/to/python3.12 ...`.
+PYTHON_CANDIDATES := python3.12 python3.13 python3.14 python3
+# Only for tests: settings refuse to start without a key when DEBUG is off.
+TEST_SECRET_KEY := test-only-secret-key-not-for-production
+ARGS ?=
+
+.PHONY: help venv deps dev-deps setup run test lint superuser clean
+
+help:
+	@echo "make run        set up (venv, migrate, load geography and the starter dataset) and serve on http://127.0.0.1:8000"
+	@echo "make setup      everything 'make run' does except serving"
+	@echo "make test       run the test suite (pytest); extra arguments: make test ARGS=\"-k foo\""
+	@echo "make lint       ruff check"
+	@echo "make superuser  create a staff account for the admin (/admin/)"
+	@echo "make clean      remove .venv and caches (db.sqlite3 is kept)"
+
+# The virtualenv itself: created once. Pyenv shims (e.g. python3.12 for a version that is not installed)
+# exist but fail when run, so each candidate is actually run, not just looked up.
+$(VENV_PY):
+	@set -e; \
+	if [ -n "$(PYTHON)" ]; then candidates="$(PYTHON)"; else candidates="$(PYTHON_CANDIDATES)"; fi; \
+	found=""; \
+	for candidate in $$candidates; do \
+	  if command -v "$$candidate" >/dev/null 2>&1 \
+	     && "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	    found="$$candidate"; break; \
+	  fi; \
+	done; \
+	if [ -z "$$found" ]; then \
+	  echo "Python 3.12 or newer is required (tried: $$candidates); install it (e.g. pyenv install 3.12) and run make again." >&2; \
+	  exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$found ($$("$$found" -c 'import sys; print(sys.version.split()[0])'))"; \
+	"$$found" -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create $(VENV) with $$found (is its venv module installed?)" >&2; exit 1; }
+
+$(RUNTIME_STAMP): requirements.txt | $(VENV_PY)
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements-dev.txt requirements.txt | $(VENV_PY)
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@ $(RUNTIME_STAMP)
+
+venv: $(VENV_PY)
+deps: $(RUNTIME_STAMP)
+dev-deps: $(DEV_STAMP)
+
+# Local development: DEBUG on (no secret key needed), SQLite unless DATABASE_URL says otherwise.
+setup: export DJANGO_DEBUG := 1
+setup: $(RUNTIME_STAMP)
+	$(VENV_PY) manage.py migrate --noinput
+	$(VENV_PY) manage.py load_geography
+	$(VENV_PY) manage.py import_resolutions $(STARTER_DATASET)
+
+run: export DJANGO_DEBUG := 1
+run: setup
+	$(VENV_PY) manage.py runserver 127.0.0.1:8000
+
+# DATABASE_URL passes through from the caller (PostgreSQL); without it the tests use SQLite.
+# DJANGO_ALLOW_ASYNC_UNSAFE: the Playwright sync API runs an event loop in the test thread, and
+# pytest-django's live_server fixtures then touch the ORM from that thread.
+test: export DJANGO_SECRET_KEY := $(TEST_SECRET_KEY)
+test: export DJANGO_ALLOW_ASYNC_UNSAFE := true
+test: $(DEV_STAMP)
+	$(VENV)/bin/pytest $(ARGS)
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+
+superuser: export DJANGO_DEBUG := 1
+superuser: $(RUNTIME_STAMP)
+	$(VENV_PY) manage.py migrate --noinput
+	$(VENV_PY) manage.py createsuperuser
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-results staticfiles
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
