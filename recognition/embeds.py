@@ -4,7 +4,6 @@ These two views, and only these, may be framed by any site: everything else
 keeps Django's X-Frame-Options DENY (and, with the CSP, frame-ancestors 'none').
 """
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_exempt
 
@@ -19,8 +18,6 @@ def embed_national_map(request):
 
 @xframe_options_exempt
 def embed_state_map(request, usps):
-    if usps != usps.lower():
-        raise Http404("State codes are lower case in URLs.")
     state = get_object_or_404(Jurisdiction, level=Level.STATE, usps=usps.upper())
     return render(
         request,

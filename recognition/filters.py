@@ -64,11 +64,11 @@ class ResolutionFilter(django_filters.FilterSet):
     ordering = django_filters.OrderingFilter(
         fields=(("adopted_on", "adopted"), ("jurisdiction__name", "jurisdiction"), ("state_code", "state")),
         field_labels={
-            "adopted": "Adopted (oldest first)",
+            "adopted_on": "Adopted (oldest first)",
             "-adopted": "Adopted (newest first)",
-            "jurisdiction": "Jurisdiction (A–Z)",
+            "jurisdiction__name": "Jurisdiction (A–Z)",
             "-jurisdiction": "Jurisdiction (Z–A)",
-            "state": "State (A–Z)",
+            "state_code": "State (A–Z)",
             "-state": "State (Z–A)",
         },
         label="Sort by",

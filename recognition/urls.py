@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from . import embeds, views
+from . import embeds, feeds, views
+from .converters import StateCodeConverter
+
+register_converter(StateCodeConverter, "usps")
 
 app_name = "recognition"
 
@@ -9,8 +12,13 @@ urlpatterns = [
     path("united-states/", views.nation, name="nation"),
     path("about/", views.about, name="about"),
     path("embed/map/", embeds.embed_national_map, name="embed_map"),
-    path("embed/states/<str:usps>/", embeds.embed_state_map, name="embed_state"),
-    path("states/<str:usps>/", views.state_detail, name="state"),
-    path("states/<str:usps>/<slug:slug>/", views.jurisdiction_detail, name="jurisdiction"),
+    path("embed/states/<usps:usps>/", embeds.embed_state_map, name="embed_state"),
+    path("states/<usps:usps>/", views.state_detail, name="state"),
+    path("states/<usps:usps>/feed/", feeds.StateFeed(), name="state_feed"),
+    path("states/<usps:usps>/<slug:slug>/", views.jurisdiction_detail, name="jurisdiction"),
     path("resolutions/<int:pk>/", views.resolution_detail, name="resolution"),
+    path("resolutions/", views.resolution_list, name="resolution_list"),
+    path("resolutions.csv", views.resolution_csv, name="resolution_csv"),
+    path("data/", views.data, name="data"),
+    path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
 ]

