@@ -64,6 +64,7 @@ setup: export DJANGO_DEBUG := 1
 setup: $(RUNTIME_STAMP)
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py load_geography
+	$(VENV_PY) manage.py load_population
 	$(VENV_PY) manage.py import_resolutions $(STARTER_DATASET)
 
 run: export DJANGO_DEBUG := 1

@@ -33,6 +33,13 @@ COLUMNS = [
         "Blank for other levels.",
     ),
     ("level", "nation, state, county, place (city or town) or district."),
+    (
+        "population",
+        "Resident population of the jurisdiction (states and counties), from the U.S. Census Bureau's "
+        "Vintage 2022 estimates. Blank where there is no figure (cities, districts, territories, "
+        "Connecticut's former counties).",
+    ),
+    ("population_year", "The year of that population estimate."),
     ("kind", "statute, resolution, proclamation, ordinance, executive_order or bill."),
     ("status", "introduced (pending), adopted or failed."),
     ("introduced_on", "When it was introduced, as a partial date (see below)."),
@@ -82,6 +89,8 @@ def csv_row(resolution, absolute_url):
         jurisdiction.fips or "",
         county_fips,
         jurisdiction.level,
+        jurisdiction.population,
+        jurisdiction.population_year,
         resolution.kind,
         resolution.status,
         _iso(resolution.introduced),

@@ -30,8 +30,10 @@ class Region:
 
     @property
     def label(self):
-        """The accessible name: "Texas: State law"."""
-        return f"{self.jurisdiction.name}: {self.status.label}"
+        """The accessible name and tooltip: "Texas: State law, population 30,029,572"."""
+        population = self.jurisdiction.population
+        known = f", population {population:,}" if population is not None else ""
+        return f"{self.jurisdiction.name}: {self.status.label}{known}"
 
 
 def counted_measures(queryset=None):
@@ -41,15 +43,23 @@ def counted_measures(queryset=None):
     return rules.measures_from_rows(rows)
 
 
-def county_fips_by_state(states_only=True):
-    """{usps: [county fips, ...]} for every county (one query)."""
-    counties = Jurisdiction.objects.counties().exclude(fips=None)
-    if states_only:
-        counties = counties.filter(parent__is_territory=False)
-    grouped = {}
-    for usps, fips in counties.values_list("parent__usps", "fips"):
+def county_index():
+    """Every county of the 50 states and DC: ({usps: [fips, ...]}, {fips: population}) in one query."""
+    counties = Jurisdiction.objects.counties().exclude(fips=None).filter(parent__is_territory=False)
+    grouped, population = {}, {}
+    for usps, fips, people in counties.values_list("parent__usps", "fips", "population"):
         grouped.setdefault(usps, []).append(fips)
-    return grouped
+        if people is not None:
+            population[fips] = people
+    return grouped, population
+
+
+def population_coverage(state_regions, state_status, county_status, county_population):
+    """How many people live where dispatchers are recognized (no query: figures are already loaded)."""
+    population = dict(county_population)
+    population.update({r.fips: r.jurisdiction.population for r in state_regions if r.jurisdiction.population})
+    state_fips = {r.jurisdiction.usps: r.fips for r in state_regions}
+    return rules.population_coverage(state_status, county_status, population, state_fips)
 
 
 @dataclass
@@ -64,6 +74,7 @@ class NationalProgress:
     federal: list
     latest: list
     timeline: object
+    coverage: rules.Coverage | None = None
     county_regions: list = field(default_factory=list)
     county_table: list = field(default_factory=list)
 
@@ -131,7 +142,7 @@ def national_progress(latest_count=6, with_county_layer=False):
     measures = counted_measures()
     results = rules.state_results(measures, [s.usps for s in states])
     regions = _state_regions(states, results)
-    fips_by_state = county_fips_by_state()
+    fips_by_state, county_population = county_index()
     state_status = {usps: result.status for usps, result in results.items()}
     county_status = rules.county_statuses(measures, fips_by_state, state_status)
     county_counts = rules.status_counts(county_status, rules.CountyStatus)
@@ -141,6 +152,7 @@ def national_progress(latest_count=6, with_county_layer=False):
         _county_layer(state_regions, county_status) if with_county_layer else ([], [])
     )
     return NationalProgress(
+        coverage=population_coverage(state_regions, state_status, county_status, county_population),
         county_regions=county_regions,
         county_table=county_table,
         states=[r for r in regions if not r.jurisdiction.is_territory],
@@ -215,6 +227,16 @@ class StateProgress:
     county_counts: dict
     state_measures: list
     local_measures: list
+    coverage: object = None  # status.StateCoverage, None for territories (no census figures)
+
+    def counties_sorted(self, key):
+        """The county table's rows, by name (default) or by population, largest first."""
+        if key == "population":
+            return sorted(
+                self.counties,
+                key=lambda r: (r.jurisdiction.population is None, -(r.jurisdiction.population or 0)),
+            )
+        return self.counties
 
     @property
     def counties_with_own_action(self):
@@ -250,7 +272,15 @@ def state_progress(state):
         .with_jurisdiction()
         .order_by("-adopted_on", "jurisdiction__name")
     )
+    county_status = {fips: result.status for fips, result in county_results.items()}
+    county_population = {c.fips: c.population for c in counties if c.fips and c.population is not None}
+    coverage = None
+    if not state.is_territory:
+        coverage = population_coverage(
+            [Region(state, result.status)], {state.usps: result.status}, county_status, county_population
+        ).states.get(state.usps)
     return StateProgress(
+        coverage=coverage,
         state=state,
         status=result.status,
         deciding=result.deciding,

@@ -44,8 +44,12 @@ def nation(request):
 
 def state_detail(request, usps):
     state = get_object_or_404(Jurisdiction, level=Level.STATE, usps=usps.upper())
+    state_progress = progress.state_progress(state)
+    county_sort = request.GET.get("sort") if request.GET.get("sort") in {"name", "population"} else ""
     context = {
-        "progress": progress.state_progress(state),
+        "progress": state_progress,
+        "county_sort": county_sort,
+        "county_rows": state_progress.counties_sorted(county_sort),
         "state": state,
         "viewbox": progress.padded_viewbox(state.shape_viewbox),
     }

@@ -16,6 +16,7 @@ from recognition.models import Confidence, Jurisdiction, Kind, Level, Resolution
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_geography", verbosity=0)
+        call_command("load_population", verbosity=0)
 
 
 def get_state(usps):

@@ -26,6 +26,8 @@ HEADER = [
     "fips",
     "county_fips",
     "level",
+    "population",
+    "population_year",
     "kind",
     "status",
     "introduced_on",
@@ -147,6 +149,9 @@ class TestColumns:
         assert rows[("Alabama", "AL")]["fips"] == "01"
         assert rows[("Alabama", "AL")]["county_fips"] == ""
         assert rows[("Mobile County", "AL")]["fips"] == "01097"
+        mobile = Jurisdiction.objects.get(fips="01097")
+        assert rows[("Mobile County", "AL")]["population"] == str(mobile.population)
+        assert rows[("Mobile County", "AL")]["population_year"] == "2022"
         assert rows[("Mobile County", "AL")]["county_fips"] == ""
         city = rows[("City of Mobile", "AL")]
         assert city["fips"] == "", "a city has no FIPS code of its own here"

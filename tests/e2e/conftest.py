@@ -154,6 +154,7 @@ def site(live_server):
     """
     quiet = io.StringIO()
     call_command("load_geography", verbosity=0, stdout=quiet)
+    call_command("load_population", verbosity=0, stdout=quiet)
     call_command("import_resolutions", STARTER_DATASET, verbosity=0, stdout=quiet)
     return Site(live_server.url)
 
