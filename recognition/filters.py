@@ -42,7 +42,7 @@ class StateFilter(django_filters.MultipleChoiceFilter):
 
 
 class ResolutionFilter(django_filters.FilterSet):
-    state = StateFilter(choices=STATE_CHOICES, label="State")
+    state = StateFilter(choices=STATE_CHOICES, label="State or territory")
     level = django_filters.MultipleChoiceFilter(field_name="jurisdiction__level", choices=Level.choices)
     kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)

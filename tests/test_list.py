@@ -347,8 +347,8 @@ class TestEmptyAndBadSearches:
     @pytest.mark.parametrize(
         "params, field, message",
         [
-            ({"state": "ZZ"}, "State", "ZZ is not one of the available choices"),
-            ({"state": "A\x00L"}, "State", "is not one of the available choices"),
+            ({"state": "ZZ"}, "State or territory", "ZZ is not one of the available choices"),
+            ({"state": "A\x00L"}, "State or territory", "is not one of the available choices"),
             ({"adopted_after": "2022-02-30"}, "Adopted on or after", "Enter a valid date"),
             ({"adopted_before": "yesterday"}, "Adopted on or before", "Enter a valid date"),
             ({"q": "mobile\x00"}, "Search", "Null characters are not allowed"),
@@ -373,7 +373,7 @@ class TestEmptyAndBadSearches:
         response = client.get(LIST_URL, {"state": "ZZ", "adopted_after": "2022-02-30", "ordering": "nope"})
         assert response.status_code == 400
         errors = dict(response.context["errors"])
-        assert set(errors) == {"State", "Adopted on or after", "Sort by"}
+        assert set(errors) == {"State or territory", "Adopted on or after", "Sort by"}
 
     @pytest.mark.parametrize("page", ["abc", "1.5", "\x00", "", "9" * 5000])
     def test_a_page_that_is_not_a_number_is_a_friendly_404(self, client, starter_dataset, page):
