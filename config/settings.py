@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "recognition",
 ]
 
@@ -105,6 +108,42 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The read-only JSON API (/api/): public, anonymous, paginated; filters through django-filter.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "recognition.api.Pagination",
+    "PAGE_SIZE": 50,
+    # Every API view is read-only (GET, HEAD, OPTIONS): anyone may read, nobody logs in.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dispatcher Recognition Tracker API",
+    "DESCRIPTION": (
+        "Read-only access to the US jurisdictions and the laws and resolutions that recognize "
+        "911 dispatchers (public safety telecommunicators) as first responders. Only published, "
+        "verified records appear. Dates are partial: `2022`, `2022-04` or `2022-04-18`, with "
+        "their precision alongside."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package (static files): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl None: Swagger UI would otherwise load a badge from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # One name for the choice set that three fields share (introduced/adopted/effective precision).
+    "ENUM_NAME_OVERRIDES": {"DatePrecisionEnum": "recognition.dates.Precision"},
+}
 
 LOGGING = {
     "version": 1,

@@ -28,8 +28,17 @@ def _state_code():
     )
 
 
+class StateCodeField(django_filters.fields.MultipleChoiceField):
+    """Accepts `al` as well as `AL`: people type codes in either case."""
+
+    def to_python(self, value):
+        return [code.upper() for code in super().to_python(value)]
+
+
 class StateFilter(django_filters.MultipleChoiceFilter):
     """`state=AL&state=TX`: measures by those states and by anything inside them."""
+
+    field_class = StateCodeField
 
     def filter(self, queryset, value):
         if not value:
@@ -43,9 +52,11 @@ class StateFilter(django_filters.MultipleChoiceFilter):
 
 class ResolutionFilter(django_filters.FilterSet):
     state = StateFilter(choices=STATE_CHOICES, label="State or territory")
-    level = django_filters.MultipleChoiceFilter(field_name="jurisdiction__level", choices=Level.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    level = django_filters.MultipleChoiceFilter(
+        field_name="jurisdiction__level", choices=Level.choices, label="Jurisdiction level"
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=Kind.choices, label="Kind")
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
     adopted_after = django_filters.DateFilter(
         field_name="adopted_on",
         lookup_expr="gte",

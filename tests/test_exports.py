@@ -250,7 +250,7 @@ class TestResponse:
     @pytest.mark.parametrize(
         "params, message",
         [
-            ({"state": "ZZ"}, "State: Select a valid choice. ZZ is not one of the available choices."),
+            ({"state": "ZZ"}, "State or territory: Select a valid choice. ZZ is not one of the available choices."),
             ({"adopted_after": "2022-02-30"}, "Adopted on or after: Enter a valid date."),
             ({"q": "a\x00b"}, "Search: Null characters are not allowed."),
             (
@@ -269,7 +269,7 @@ class TestResponse:
 
     def test_all_errors_listed(self, client):
         text = client.get(CSV_URL, {"state": "A\x00L", "adopted_before": "2022-13-01"}).content.decode()
-        assert "- State:" in text and "- Adopted on or before:" in text
+        assert "- State or territory:" in text and "- Adopted on or before:" in text
         assert "\x00" not in text
 
 

@@ -414,3 +414,10 @@ class TestQueryBudget:
         with django_assert_max_num_queries(6):
             response = client.get(LIST_URL, params)
         assert response.status_code in (200, 400)
+
+
+def test_state_codes_in_either_case(client, starter_dataset):
+    lower = client.get("/resolutions/", {"state": "al"})
+    upper = client.get("/resolutions/", {"state": "AL"})
+    assert lower.status_code == upper.status_code == 200
+    assert [r.pk for r in lower.context["page_obj"]] == [r.pk for r in upper.context["page_obj"]]

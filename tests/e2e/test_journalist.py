@@ -1,7 +1,6 @@
 """A reporter on deadline: filter, share the link, download exactly that."""
 
 import csv
-import io
 
 import pytest
 
@@ -32,8 +31,8 @@ def test_filter_share_and_download(site, page, browser):
         page.get_by_role("link", name="Download CSV").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
-    text = open(download.path(), encoding="utf-8-sig").read()
-    rows = list(csv.DictReader(io.StringIO(text)))
+    with open(download.path(), encoding="utf-8-sig") as downloaded:
+        rows = list(csv.DictReader(downloaded))
     assert len(rows) == rows_on_page
     assert {row["state"] for row in rows} == {"AL"}
     assert {row["level"] for row in rows} == {"county"}

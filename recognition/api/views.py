@@ -1,0 +1,213 @@
+"""Read-only API views. Each runs a fixed number of queries, whatever the size of the data.
+
+* /api/resolutions/: count + page + sources (3 queries), filtered by the list
+  page's own `ResolutionFilter` through DjangoFilterBackend.
+* /api/resolutions/<id>/: the record + its sources (2 queries).
+* /api/jurisdictions/: count + page (2 queries).
+* /api/states/: states + measures + two counts (4 queries), statuses from
+  `recognition.status` in one pass.
+"""
+
+import copy
+
+import django_filters
+from django.db.models import Count, Q
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from recognition import progress
+from recognition import status as rules
+from recognition.filters import MAX_QUERY_LENGTH, STATE_CHOICES, ResolutionFilter
+from recognition.models import LOCAL_LEVELS, Jurisdiction, Level, Resolution, Status
+
+from .serializers import JurisdictionSerializer, ResolutionSerializer, StateSerializer, absolute
+
+
+class CopyingDjangoFilterExtension(DjangoFilterExtension):
+    """Documents DjangoFilterBackend's filters from copies, leaving the shared FilterSets untouched.
+
+    drf-spectacular 0.30 reads `filter.field` on the FilterSet class's own filters
+    (for `null_label`), which builds and caches a form field before any model is
+    attached, so without a label. Every later FilterSet deep-copies that field: after
+    the first /api/schema/ request the list page, the CSV and the feeds would show
+    "level" instead of "Jurisdiction level". Registered by being defined (priority 1
+    beats the built-in extension); tests/api/test_schema.py checks it.
+    """
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        filter_field = copy.deepcopy(filter_field)
+        return super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+
+
+BAD_REQUEST = OpenApiResponse(
+    response={
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "example": {"state": ["Select a valid choice. ZZ is not one of the available choices."]},
+    },
+    description="A filter parameter has a value that cannot be used: the messages, by parameter name.",
+)
+NOT_FOUND = OpenApiResponse(
+    response=inline_serializer(name="NotFound", fields={"detail": serializers.CharField()}),
+    description="No such published record, or no such page.",
+)
+
+
+@extend_schema(
+    summary="Published measures, filtered",
+    description=(
+        "The same search as the /resolutions/ page: the same parameters, the same rows in the same "
+        "order. `state`, `level`, `kind` and `status` may be repeated (`?state=AL&state=TX`). "
+        "Dates in `adopted_after` and `adopted_before` are `YYYY-MM-DD`; a date known only to the "
+        "month or year counts from its first day."
+    ),
+    responses={200: ResolutionSerializer(many=True), 400: BAD_REQUEST, 404: NOT_FOUND},
+)
+class ResolutionList(generics.ListAPIView):
+    serializer_class = ResolutionSerializer
+    filterset_class = ResolutionFilter  # adds the jurisdiction join and the state_code annotation
+    queryset = Resolution.objects.published().prefetch_related("sources")
+
+
+@extend_schema(
+    summary="One published measure",
+    responses={200: ResolutionSerializer, 404: NOT_FOUND},
+)
+class ResolutionDetail(generics.RetrieveAPIView):
+    serializer_class = ResolutionSerializer
+    queryset = Resolution.objects.published().with_jurisdiction().prefetch_related("sources")
+    filter_backends = []  # the list's filters say nothing about one record
+
+
+class StateCodeFilter(django_filters.MultipleChoiceFilter):
+    """`state=TX`: the state itself and every county, city and district in it."""
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        codes = [code.upper() for code in value]
+        return queryset.filter(
+            Q(level=Level.STATE, usps__in=codes) | Q(parent__level=Level.STATE, parent__usps__in=codes)
+        )
+
+
+class JurisdictionFilter(django_filters.FilterSet):
+    state = StateCodeFilter(
+        choices=STATE_CHOICES, help_text="USPS code: the state and everything in it. Repeatable."
+    )
+    level = django_filters.MultipleChoiceFilter(choices=Level.choices, help_text="Repeatable.")
+    q = django_filters.CharFilter(
+        field_name="name",
+        lookup_expr="icontains",
+        max_length=MAX_QUERY_LENGTH,
+        help_text="Part of the name, any case.",
+    )
+
+    class Meta:
+        model = Jurisdiction
+        fields = ["state", "level", "q"]
+
+
+@extend_schema(
+    summary="Jurisdictions: the nation, states and territories, counties, cities and districts",
+    responses={200: JurisdictionSerializer(many=True), 400: BAD_REQUEST, 404: NOT_FOUND},
+)
+class JurisdictionList(generics.ListAPIView):
+    serializer_class = JurisdictionSerializer
+    filterset_class = JurisdictionFilter
+    queryset = Jurisdiction.objects.select_related("parent", "county").order_by("name", "pk")
+
+
+def state_rows(request):
+    """Every state and territory with its status and counts (four queries, whatever the data)."""
+    states = list(
+        Jurisdiction.objects.states().only(
+            "level", "name", "usps", "fips", "is_territory", "population", "population_year"
+        )
+    )
+    results = rules.state_results(progress.counted_measures(), [state.usps for state in states])
+    state_measures = dict(
+        Resolution.objects.published()
+        .filter(jurisdiction__level=Level.STATE)
+        .values_list("jurisdiction__usps")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    local_acted = dict(
+        Jurisdiction.objects.filter(
+            level__in=LOCAL_LEVELS,
+            parent__level=Level.STATE,
+            resolutions__published=True,
+            resolutions__status=Status.ADOPTED,
+        )
+        .values_list("parent__usps")
+        .annotate(n=Count("id", distinct=True))
+        .order_by()
+    )
+    resolutions_url = reverse("api:resolutions", request=request)
+    rows = []
+    for state in states:
+        status = results[state.usps].status
+        rows.append(
+            {
+                "usps": state.usps,
+                "fips": state.fips,
+                "name": state.name,
+                "is_territory": state.is_territory,
+                "status": status.value,
+                "status_label": status.label,
+                "counts": {
+                    "state_resolutions": state_measures.get(state.usps, 0),
+                    "local_jurisdictions_acted": local_acted.get(state.usps, 0),
+                },
+                "population": state.population,
+                "population_year": state.population_year,
+                "url": absolute(request, state.get_absolute_url()),
+                "resolutions_api_url": f"{resolutions_url}?state={state.usps}",
+            }
+        )
+    return rows
+
+
+@extend_schema(
+    summary="Every state and territory, with its status on the national map",
+    description=" ".join(f"`{status}`: {status.rule}" for status in rules.StateStatus),
+    responses={200: StateSerializer(many=True)},
+)
+class StateList(APIView):
+    """Not paginated: 56 rows. No filters (a plain APIView, so the browsable API offers none)."""
+
+    def get(self, request):
+        return Response(StateSerializer(state_rows(request), many=True).data)
+
+
+@extend_schema(
+    summary="Links to every endpoint",
+    responses={
+        200: inline_serializer(
+            name="ApiRoot",
+            fields={
+                name: serializers.URLField()
+                for name in ("resolutions", "jurisdictions", "states", "schema", "docs")
+            },
+        )
+    },
+)
+class ApiRoot(APIView):
+    """The API's endpoints, its OpenAPI schema and its documentation."""
+
+    def get(self, request):
+        names = {
+            "resolutions": "api:resolutions",
+            "jurisdictions": "api:jurisdictions",
+            "states": "api:states",
+            "schema": "api:schema",
+            "docs": "api:docs",
+        }
+        return Response({key: reverse(name, request=request) for key, name in names.items()})

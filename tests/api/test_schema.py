@@ -1,0 +1,184 @@
+"""The OpenAPI schema validates with no warnings, describes what the API really returns,
+and the docs page (Swagger UI from drf-spectacular-sidecar) loads nothing from another host."""
+
+import json
+from html.parser import HTMLParser
+
+import jsonschema
+import pytest
+import yaml
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+from recognition.api.views import JurisdictionFilter
+from recognition.filters import ResolutionFilter
+from recognition.models import Level, Resolution
+from tests.api.test_api import JURISDICTIONS_URL, LIST_URL, STATES_URL
+
+PATHS = {"/api/", "/api/resolutions/", "/api/resolutions/{id}/", "/api/jurisdictions/", "/api/states/"}
+CDN_HOSTS = (
+    "cdn.jsdelivr.net",
+    "unpkg.com",
+    "cdnjs.cloudflare.com",
+    "fonts.googleapis.com",
+    "validator.swagger.io",
+)
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory):
+    """`manage.py spectacular --validate --fail-on-warn`: raises on any warning or validation error."""
+    path = tmp_path_factory.mktemp("openapi") / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+    return yaml.safe_load(path.read_text())
+
+
+def test_schema_validates_with_no_warnings(schema):
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == PATHS
+    for path, operations in schema["paths"].items():
+        assert set(operations) == {"get"}, path  # read-only
+
+
+def test_generating_the_schema_leaves_the_shared_filtersets_alone(tmp_path):
+    """drf-spectacular must not cache label-less form fields on ResolutionFilter's own filters."""
+    call_command("spectacular", "--file", str(tmp_path / "schema.yaml"))
+    for filterset_class in (ResolutionFilter, JurisdictionFilter):
+        assert not [name for name, f in filterset_class.base_filters.items() if hasattr(f, "_field")]
+        labels = {name: field.label for name, field in filterset_class().form.fields.items()}
+        assert all(labels.values()), labels
+    assert ResolutionFilter({"level": "galaxy"}).form.fields["level"].label == "Jurisdiction level"
+
+
+def test_resolution_list_documents_the_list_page_parameters(schema):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/resolutions/"]["get"]["parameters"]}
+    assert set(parameters) == {*ResolutionFilter.base_filters, "page", "page_size"}
+    assert parameters["state"]["explode"] is True and "TX" in parameters["state"]["schema"]["items"]["enum"]
+    assert parameters["adopted_after"]["schema"] == {"type": "string", "format": "date"}
+    responses = schema["paths"]["/api/resolutions/"]["get"]["responses"]
+    assert {"200", "400", "404"} <= set(responses)
+    jurisdiction_parameters = {p["name"] for p in schema["paths"]["/api/jurisdictions/"]["get"]["parameters"]}
+    assert jurisdiction_parameters == {"state", "level", "q", "page", "page_size"}
+
+
+# --- the schema describes the real responses ----------------------------------------------------
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0 schema objects as JSON Schema: `nullable: true` becomes an explicit null."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: as_json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        return {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def validator_for(schema, path, status="200"):
+    """A JSON Schema validator for the documented `status` response of GET `path`."""
+    response = schema["paths"][path]["get"]["responses"][status]["content"]["application/json"]["schema"]
+    root = {**as_json_schema(response), "components": as_json_schema(schema["components"])}
+    return jsonschema.Draft202012Validator(root, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.mark.django_db
+def test_responses_match_the_schema(client, starter_dataset, schema):
+    detail = Resolution.objects.published().filter(jurisdiction__level=Level.PLACE).first()
+    checks = [
+        ("/api/", "/api/"),
+        ("/api/resolutions/", f"{LIST_URL}?page_size=500"),
+        ("/api/resolutions/{id}/", f"{LIST_URL}{detail.pk}/"),
+        ("/api/jurisdictions/", f"{JURISDICTIONS_URL}?q=mobile"),
+        ("/api/jurisdictions/", f"{JURISDICTIONS_URL}?level=nation"),
+        ("/api/states/", STATES_URL),
+    ]
+    for path, url in checks:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        errors = list(validator_for(schema, path).iter_errors(response.json()))
+        assert not errors, (url, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]])
+
+
+@pytest.mark.django_db
+def test_bad_request_matches_the_schema(client, schema):
+    response = client.get(LIST_URL, {"state": "ZZ", "adopted_after": "soon"})
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"state", "adopted_after"}
+    assert list(validator_for(schema, "/api/resolutions/", "400").iter_errors({"state": "not a list"}))
+    errors = list(validator_for(schema, "/api/resolutions/", "400").iter_errors(body))
+    assert not errors, [e.message for e in errors]
+    for url, path in (
+        (f"{LIST_URL}?page=999", "/api/resolutions/"),
+        (f"{LIST_URL}0/", "/api/resolutions/{id}/"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert not list(validator_for(schema, path, "404").iter_errors(response.json())), url
+
+
+# --- the schema and the docs over HTTP --------------------------------------------------------
+
+
+def test_schema_endpoint(client):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert set(yaml.safe_load(response.content)["paths"]) == PATHS
+    as_json = client.get("/api/schema/", {"format": "json"})
+    assert as_json.status_code == 200
+    assert set(json.loads(as_json.content)["paths"]) == PATHS
+
+
+class AssetParser(HTMLParser):
+    """Every URL the page loads by itself: scripts, stylesheets, icons, images."""
+
+    def __init__(self):
+        super().__init__()
+        self.assets = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe") and attrs.get("src"):
+            self.assets.append(attrs["src"])
+        if tag == "link" and attrs.get("href"):
+            self.assets.append(attrs["href"])
+
+
+def page_assets(html):
+    parser = AssetParser()
+    parser.feed(html)
+    return parser.assets
+
+
+def assert_served_locally(html):
+    for host in CDN_HOSTS:
+        assert host not in html
+    assets = page_assets(html)
+    assert assets
+    for url in assets:
+        assert url.startswith("/static/"), url
+        assert finders.find(url.removeprefix("/static/").split("?")[0]), f"{url} is not a static file here"
+
+
+def test_docs_page_works_offline(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert_served_locally(html)
+    assets = page_assets(html)
+    assert any(url.endswith("swagger-ui-bundle.js") for url in assets)
+    assert any(url.endswith("swagger-ui.css") for url in assets)
+    assert any("favicon" in url for url in assets)
+    assert '"/api/schema/"' in html
+    assert '"validatorUrl": null' in html  # no badge fetched from validator.swagger.io
+
+
+@pytest.mark.django_db
+def test_browsable_api_loads_nothing_from_another_host(client, starter_dataset):
+    for url in ("/api/", LIST_URL, STATES_URL):
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200
+        assert_served_locally(response.content.decode())
