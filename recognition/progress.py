@@ -7,12 +7,14 @@ hands plain objects to the templates: statuses come from the pure rules in
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import ExtractYear
 
 from . import status as rules
 from .charts import cumulative_timeline
 from .models import Jurisdiction, Level, Resolution, Status
+
+STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
 
 
 @dataclass
@@ -41,6 +43,19 @@ def counted_measures(queryset=None):
     queryset = Resolution.objects.published() if queryset is None else queryset
     rows = queryset.exclude(status=Status.FAILED).values_list(*rules.MEASURE_FIELDS, *rules.DISPLAY_FIELDS)
     return rules.measures_from_rows(rows)
+
+
+def status_inputs(queryset=None):
+    """What the status rules need and nothing more: one row per distinct combination (one query).
+
+    The national map does not name the measures that decided a status, so it asks
+    the database for the distinct (level, state, county, kind, status) combinations
+    instead of every resolution: a few thousand rows however many are recorded.
+    """
+    queryset = Resolution.objects.published() if queryset is None else queryset
+    fields = rules.MEASURE_FIELDS[1:]  # everything but the id
+    rows = queryset.exclude(status=Status.FAILED).order_by().values_list(*fields).distinct()
+    return rules.measures_from_rows((0, *row) for row in rows)
 
 
 def county_index():
@@ -139,7 +154,7 @@ def national_progress(latest_count=6, with_county_layer=False):
             "name", "usps", "fips", "is_territory", "level", "slug", "shape", "population"
         )
     )
-    measures = counted_measures()
+    measures = status_inputs()
     results = rules.state_results(measures, [s.usps for s in states])
     regions = _state_regions(states, results)
     fips_by_state, county_population = county_index()
@@ -228,6 +243,8 @@ class StateProgress:
     state_measures: list
     local_measures: list
     coverage: object = None  # status.StateCoverage, None for territories (no census figures)
+    more_state_measures: bool = False
+    more_local_measures: bool = False
 
     def counties_sorted(self, key):
         """The county table's rows, by name (default) or by population, largest first."""
@@ -259,18 +276,18 @@ def state_progress(state):
         county.parent = state  # every county here is in this state: no query per get_absolute_url
         county_result = county_results.get(county.fips, rules.CountyResult(rules.CountyStatus.NONE))
         regions.append(Region(county, county_result.status, county_result.deciding))
+    # The page shows the most recent measures; the filtered list has all of them.
     state_measures = list(
         Resolution.objects.published()
         .filter(jurisdiction=state)
-        .prefetch_related("sources")
-        .order_by("-adopted_on", "-introduced_on")
+        .order_by(F("adopted_on").desc(nulls_last=True), "-introduced_on", "pk")[: STATE_PAGE_LIMIT + 1]
     )
     local_measures = list(
         Resolution.objects.published()
         .in_state(state.usps)
         .exclude(jurisdiction=state)
         .with_jurisdiction()
-        .order_by("-adopted_on", "jurisdiction__name")
+        .order_by(F("adopted_on").desc(nulls_last=True), "jurisdiction__name", "pk")[: STATE_PAGE_LIMIT + 1]
     )
     county_status = {fips: result.status for fips, result in county_results.items()}
     county_population = {c.fips: c.population for c in counties if c.fips and c.population is not None}
@@ -280,14 +297,16 @@ def state_progress(state):
             [Region(state, result.status)], {state.usps: result.status}, county_status, county_population
         ).states.get(state.usps)
     return StateProgress(
+        more_state_measures=len(state_measures) > STATE_PAGE_LIMIT,
+        more_local_measures=len(local_measures) > STATE_PAGE_LIMIT,
         coverage=coverage,
         state=state,
         status=result.status,
         deciding=result.deciding,
         counties=regions,
         county_counts=rules.status_counts([r.status for r in regions], rules.CountyStatus),
-        state_measures=state_measures,
-        local_measures=local_measures,
+        state_measures=state_measures[:STATE_PAGE_LIMIT],
+        local_measures=local_measures[:STATE_PAGE_LIMIT],
     )
 
 

@@ -237,3 +237,16 @@ class TestBudgets:
         assert len(body) <= limit
         if gzip_limit:
             assert len(gzip.compress(body)) <= gzip_limit
+
+
+def test_state_page_lists_the_most_recent_and_links_to_all(client, starter_dataset):
+    from recognition.progress import STATE_PAGE_LIMIT
+
+    county = get_county("56001")  # Albany County, Wyoming
+    ResolutionFactory.create_batch(STATE_PAGE_LIMIT + 3, jurisdiction=county)
+    response = client.get("/states/wy/")
+    assert len(response.context["progress"].local_measures) == STATE_PAGE_LIMIT
+    assert (
+        "/resolutions/?state=WY&amp;level=county&amp;level=place&amp;level=district"
+        in response.content.decode()
+    )

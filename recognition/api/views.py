@@ -131,7 +131,7 @@ def state_rows(request):
             "level", "name", "usps", "fips", "is_territory", "population", "population_year"
         )
     )
-    results = rules.state_results(progress.counted_measures(), [state.usps for state in states])
+    results = rules.state_results(progress.status_inputs(), [state.usps for state in states])
     state_measures = dict(
         Resolution.objects.published()
         .filter(jurisdiction__level=Level.STATE)
