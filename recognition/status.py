@@ -66,7 +66,8 @@ class _RankedStatus(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(type(self)).index(self)
+        # Looked up, not searched: the rules compare ranks once per measure.
+        return _RANKS[type(self)][self.value]
 
 
 class StateStatus(_RankedStatus):
@@ -90,6 +91,13 @@ class CountyStatus(_RankedStatus):
     PLACE = "place", "City or district acted", "A city, town or district in the county adopted a measure."
     STATE = "state", "Covered by state law", "Nothing local, but the county's state has an adopted state law."
     NONE = "none", "No recognition yet", "No adopted local measure and no state law."
+
+
+# {status type: {value: rank}}: per type, since "none" is a value of both.
+_RANKS = {
+    status_type: {member.value: index for index, member in enumerate(status_type)}
+    for status_type in (StateStatus, CountyStatus)
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,3 +353,10 @@ def test_field_names_are_a_valid_values_list_query():
     # Building the query resolves every name (a typo raises FieldError) without touching the database.
     query = models.Resolution.objects.values_list(*MEASURE_FIELDS, *DISPLAY_FIELDS).query
     assert len(query.values_select) == len(MEASURE_FIELDS) + len(DISPLAY_FIELDS)
+
+
+def test_rank_is_declaration_order_within_each_type():
+    # "none" is a value of both types; each keeps its own rank (the weakest of its type).
+    assert [status.rank for status in StateStatus] == list(range(len(StateStatus)))
+    assert [status.rank for status in CountyStatus] == list(range(len(CountyStatus)))
+    assert StateStatus.NONE.rank == 4 and CountyStatus.NONE.rank == 3
