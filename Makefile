@@ -18,7 +18,7 @@ PYTHON_CANDIDATES := python3.12 python3.13 python3.14 python3
 TEST_SECRET_KEY := test-only-secret-key-not-for-production
 ARGS ?=
 
-.PHONY: help venv deps dev-deps setup run test lint superuser clean
+.PHONY: help venv deps dev-deps setup run test lint superuser clean bench
 
 help:
 	@echo "make run        set up (venv, migrate, load geography and the starter dataset) and serve on http://127.0.0.1:8000"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint       ruff check"
 	@echo "make superuser  create a staff account for the admin (/admin/)"
 	@echo "make clean      remove .venv and caches (db.sqlite3 is kept)"
+	@echo "make bench      performance benchmark on PostgreSQL with 100k demo records (BENCH_DATABASE_URL; see benchmarks/README.md)"
 
 # The virtualenv itself: created once. Pyenv shims (e.g. python3.12 for a version that is not installed)
 # exist but fail when run, so each candidate is actually run, not just looked up.
@@ -90,3 +91,9 @@ superuser: $(RUNTIME_STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-results staticfiles
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+
+# Performance benchmark (benchmarks/README.md): PostgreSQL database BENCH_DATABASE_URL (default
+# postgres://postgres@127.0.0.1:5432/tracker_bench, created if missing), 100k demo resolutions.
+# Prints the figures against their targets and always exits 0 unless the benchmark itself fails.
+bench: $(RUNTIME_STAMP)
+	$(VENV_PY) benchmarks/run.py $(ARGS)

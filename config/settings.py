@@ -6,6 +6,7 @@ must be supplied.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -50,17 +51,32 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "simple_history",
+    "axes",
     "recognition",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compress HTML, JSON and CSV answers (static files come precompressed).
+    "django.middleware.gzip.GZipMiddleware",
+    "recognition.health.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records who made each change (django-simple-history), for saves that happen in a request.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login attempt into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out username and address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,6 +106,35 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast when the database is unreachable: pages answer 503 within seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+        os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "3")
+    )
+
+# REDIS_URL: a cache shared by every worker and server (production); local memory otherwise.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "TIMEOUT": 60 * 60 * 24,
+            "KEY_PREFIX": "tracker",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tracker",
+            "TIMEOUT": 60 * 60 * 24,
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
+# The admin's address can be moved away from the well-known /admin/.
+ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -144,6 +189,24 @@ SPECTACULAR_SETTINGS = {
     # One name for the choice set that three fields share (introduced/adopted/effective precision).
     "ENUM_NAME_OVERRIDES": {"DatePrecisionEnum": "recognition.dates.Precision"},
 }
+
+# Admin sign-in is protected against guessing (django-axes): 5 failed attempts for one username from one
+# address lock that pair out for an hour; the same person can still sign in from another address. Failed
+# attempts are kept in the database (shared by every worker and server). The client address is REMOTE_ADDR,
+# as for the submission rate limit below: behind a reverse proxy that is the proxy's, so every client would
+# share it; see README "Staff, roles and moderation" for the two settings to set there.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
+
+# Public submissions are rate-limited per client address (django-ratelimit, recognition/views.py): the
+# counts live in the default cache, so they are shared by every worker only with REDIS_URL set (local
+# memory counts per process). django-ratelimit is used as a decorator, not an installed app, so its system
+# check (which calls every cache but memcached and Redis unfit) does not stop a local run on local memory.
+RATELIMIT_USE_CACHE = "default"
 
 LOGGING = {
     "version": 1,

@@ -54,6 +54,12 @@ COLUMNS = [
     ("url", "Permanent link to the record's page on this site."),
 ]
 HEADER = [name for name, _meaning in COLUMNS]
+# The admin's export adds what only staff see (public exports hold published records only).
+STAFF_COLUMNS = [
+    ("published", "yes or no: whether the record is public."),
+    ("confidence", "high, medium or low."),
+]
+STAFF_HEADER = HEADER + [name for name, _meaning in STAFF_COLUMNS]
 
 # A cell starting with one of these can be run as a formula by a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -120,16 +126,24 @@ class _Echo:
         return value
 
 
-def csv_lines(queryset, absolute_url):
+def staff_cells(resolution):
+    return [neutralise("yes" if resolution.published else "no"), neutralise(resolution.confidence)]
+
+
+def csv_lines(queryset, absolute_url, *, staff=False):
     """Yield the CSV text: a UTF-8 byte-order mark and the header, then the rows batch by batch.
 
-    `absolute_url` turns a path into a full URL (request.build_absolute_uri).
+    `absolute_url` turns a path into a full URL (request.build_absolute_uri). `staff` adds the
+    STAFF_COLUMNS (the admin's export, which may include drafts).
     """
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(HEADER)
+    yield "\ufeff" + writer.writerow(STAFF_HEADER if staff else HEADER)
     batch = []
     for resolution in export_queryset(queryset).iterator(chunk_size=CSV_CHUNK_SIZE):
-        batch.append(writer.writerow(csv_row(resolution, absolute_url)))
+        cells = csv_row(resolution, absolute_url)
+        if staff:
+            cells += staff_cells(resolution)
+        batch.append(writer.writerow(cells))
         if len(batch) >= 500:
             yield "".join(batch)
             batch = []

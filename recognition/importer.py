@@ -17,7 +17,6 @@ import csv
 import datetime
 import enum
 import io
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from django.db.models import Q
 from django.utils.text import slugify
 
 from .dates import PartialDate
-from .models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status
+from .models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status, name_key
 
 COLUMNS = (
     "level", "state", "jurisdiction", "county", "fips", "body", "kind", "status", "identifier", "title",
@@ -110,6 +109,7 @@ class NewJurisdiction:
 @dataclass
 class ImportReport:
     dry_run: bool
+    allow_publish: bool = True  # False: every row comes in as a draft (an editor's import)
     errors: list[RowError] = field(default_factory=list)
     rows: list[RowResult] = field(default_factory=list)  # empty when there are errors
     new_jurisdictions: list[NewJurisdiction] = field(default_factory=list)
@@ -160,24 +160,36 @@ class ImportReport:
 # --- Public entry point ---------------------------------------------------------------------------
 
 
-def import_resolutions(source, *, dry_run=False):
+def import_resolutions(source, *, dry_run=False, allow_publish=True):
     """Validate a CSV file and, if every row is valid and `dry_run` is false, import it.
 
     `source` is a path (str or Path) or an open file, text or binary (an admin upload).
     Raises OSError only when a path cannot be opened; every problem in the file's
     contents is reported in `ImportReport.errors` instead.
+
+    A row is published when it has a source link and is not of low confidence. With
+    `allow_publish=False` (someone who may not publish: an editor in the admin) every new
+    record comes in as a draft, an existing record keeps its publication, and a row that
+    would change a published record is an error: only a publisher changes what the public sees.
     """
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, allow_publish=allow_publish)
     raw_rows, report.errors = read_rows(source)
     if report.errors:
         return report
     parsed, report.errors = parse_rows(raw_rows)
+    if not allow_publish:
+        for row in parsed:
+            row.publish_allowed = False
     lookups = Lookups.for_rows(parsed)
     targets, match_errors = match_jurisdictions(parsed, lookups)
     report.errors = sorted(report.errors + match_errors + find_duplicates(targets), key=_error_order)
     if report.errors:
         return report
     plans = plan_rows(targets, ExistingResolutions.for_targets(targets))
+    if not allow_publish:
+        report.errors = published_changes(plans)
+        if report.errors:
+            return report
     if not dry_run:
         write(plans, lookups)
     report.rows = [plan.result() for plan in plans]
@@ -274,11 +286,12 @@ class ParsedRow:
     source_title: str
     source_accessed: datetime.date | None
     confidence: str | None
+    publish_allowed: bool = True  # False when the person importing may not publish
 
     @property
     def published(self):
         # A record the public sees must be checkable and checked.
-        return bool(self.source_url) and self.confidence != Confidence.LOW
+        return self.publish_allowed and bool(self.source_url) and self.confidence != Confidence.LOW
 
     @property
     def label(self):
@@ -400,9 +413,9 @@ class _Cells:
 # --- Pass 2b: matching jurisdictions --------------------------------------------------------------
 
 
-def _name_key(name):
-    """Names match whatever the spreadsheet did to case and to accent encoding ("DOÑA ANA COUNTY")."""
-    return unicodedata.normalize("NFC", name).casefold()
+# Names match whatever the spreadsheet did to case and to accent encoding ("DOÑA ANA COUNTY"), as the
+# admin's duplicate check does.
+_name_key = name_key
 
 
 def _label(jurisdiction, usps):
@@ -741,6 +754,11 @@ class Plan:
     def row(self):
         return self.target.row
 
+    @property
+    def published(self):
+        """Whether the record is public after the import."""
+        return _planned_values(self.row, self.resolution)["published"]
+
     def changed_fields(self):
         """The CSV columns behind the changes (a date and its precision are one column)."""
         if self.action != Action.UPDATED:
@@ -757,10 +775,18 @@ class Plan:
             action=self.action,
             jurisdiction=self.target.label,
             resolution=self.row.label,
-            published=self.row.published,
+            published=self.published,
             changed_fields=self.changed_fields(),
             resolution_id=self.resolution.pk if self.resolution else self.saved_id,
         )
+
+
+def _planned_values(row, resolution):
+    """The values a row sets on its record: without the right to publish, publication is left as it is."""
+    values = _resolution_values(row)
+    if not row.publish_allowed and resolution is not None:
+        values["published"] = resolution.published
+    return values
 
 
 def plan_rows(targets, existing):
@@ -768,7 +794,9 @@ def plan_rows(targets, existing):
     for target in targets:
         resolution = existing.get(target)
         source = _matching_source(resolution, target.row)
-        resolution_changes = _changed(resolution, _resolution_values(target.row)) if resolution else []
+        resolution_changes = (
+            _changed(resolution, _planned_values(target.row, resolution)) if resolution else []
+        )
         if source is not None:
             source_changes = _changed(source, _source_values(target.row))
         elif target.row.source_url or target.row.source_title:
@@ -779,15 +807,34 @@ def plan_rows(targets, existing):
     return plans
 
 
+def published_changes(plans):
+    """For someone who may not publish: an error for each row that would change a published record."""
+    errors = []
+    for plan in plans:
+        if plan.action == Action.UPDATED and plan.resolution.published:
+            column = "identifier" if plan.row.identifier else "title"
+            errors.append(
+                RowError(
+                    plan.row.line,
+                    column,
+                    f"“{plan.row.label}” ({plan.target.label}) is published, and only a publisher can "
+                    "change a published record: remove this row, or ask a publisher to import the file",
+                )
+            )
+    return errors
+
+
 # --- Pass 3: writing ------------------------------------------------------------------------------
 
 
 def write(plans, lookups):
     """Save everything planned in one transaction: a failure half-way leaves the database as it was."""
     with transaction.atomic():
-        for _line, jurisdiction in lookups.new:
+        for line, jurisdiction in lookups.new:
+            jurisdiction._change_reason = _change_reason(line)
             jurisdiction.save()
         for locality in lookups.relinked:
+            locality._change_reason = "CSV import: county filled in"
             locality.save(update_fields=["county"])
         for plan in plans:
             if plan.action != Action.UNCHANGED:
@@ -799,12 +846,18 @@ def _write_plan(plan):
     if resolution is None or plan.resolution_changes:
         resolution = resolution or Resolution()
         resolution.jurisdiction = plan.target.jurisdiction  # saved by now, so the FK takes its pk
-        for name, value in _resolution_values(plan.row).items():
+        for name, value in _planned_values(plan.row, plan.resolution).items():
             setattr(resolution, name, value)
+        resolution._change_reason = _change_reason(plan.row.line)  # shown in the record's history
         resolution.save()
         plan.saved_id = resolution.pk
     if plan.source_changes:
         source = plan.source or Source(resolution=resolution)
         for name, value in _source_values(plan.row).items():
             setattr(source, name, value)
+        source._change_reason = _change_reason(plan.row.line)
         source.save()
+
+
+def _change_reason(line):
+    return f"CSV import, line {line}"

@@ -5,14 +5,18 @@ explains the rest to a person. Reads go through QuerySet methods
 (`Resolution.objects.published().in_state("AL")`).
 """
 
+import unicodedata
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Length, TruncMonth, TruncYear
+from django.db.models.functions import Length, Lower, TruncMonth, TruncYear
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
 
 from .dates import PartialDateDescriptor, Precision
 
@@ -26,6 +30,14 @@ class Level(models.TextChoices):
 
 
 LOCAL_LEVELS = (Level.COUNTY, Level.PLACE, Level.DISTRICT)
+# What staff may add by hand (and the importer creates): the reference loader owns the rest.
+LOCALITY_LEVELS = (Level.PLACE, Level.DISTRICT)
+
+
+def name_key(name):
+    """How two names of places are compared: whatever a person did to case and accent encoding."""
+    return unicodedata.normalize("NFC", name).casefold()
+
 
 fips_validator = RegexValidator(r"^[0-9]{2}([0-9]{3})?$", "A FIPS code is 2 digits (state) or 5 (county).")
 
@@ -86,11 +98,24 @@ class Jurisdiction(models.Model):
     )
 
     objects = JurisdictionQuerySet.as_manager()
+    # Staff edits and imported places are recorded; the reference loaders write in bulk, without history
+    # (signals do not fire for bulk_create/bulk_update). The map shape is the loader's: not copied.
+    history = HistoricalRecords(excluded_fields=["shape", "shape_viewbox"])
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "slug"], name="jurisdiction_unique_slug_in_parent"),
+            # One "City of Mobile" (as a city) in Alabama, whatever its case. `clean()` says it to a person,
+            # comparing as the importer does (`name_key`); this is the database's backstop.
+            models.UniqueConstraint(
+                F("parent"),
+                F("level"),
+                Lower("name"),
+                condition=Q(level__in=LOCALITY_LEVELS),
+                name="jurisdiction_unique_locality_name_in_state",
+                violation_error_message="There is already a place or district with this name in this state.",
+            ),
             models.UniqueConstraint(fields=["usps"], condition=~Q(usps=""), name="jurisdiction_unique_usps"),
             models.UniqueConstraint(
                 fields=["level"], condition=Q(level=Level.NATION), name="jurisdiction_single_nation"
@@ -140,6 +165,20 @@ class Jurisdiction(models.Model):
             kwargs={"usps": self.parent.usps.lower(), "slug": self.slug},
         )
 
+    def unused_slug(self):
+        """A slug from the name that no other jurisdiction of the same parent has (the URL is /<usps>/<slug>/)."""
+        base = (slugify(self.name) or self.level or "place")[:190]
+        taken = set(
+            Jurisdiction.objects.filter(parent_id=self.parent_id, slug__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("slug", flat=True)
+        )
+        slug, number = base, 1
+        while slug in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        return slug
+
     @property
     def state(self):
         """The state this jurisdiction is in (itself for a state; None for the nation)."""
@@ -173,8 +212,21 @@ class Jurisdiction(models.Model):
                 errors["fips"] = f"A {self.level}'s FIPS code has {wanted} digits."
         if self.usps and self.level != Level.STATE:
             errors["usps"] = "Only states and territories have a USPS code."
+        if "parent" not in errors and (duplicate := self.same_name_in_state()):
+            errors["name"] = (
+                f"{duplicate.name} is already recorded as a {duplicate.get_level_display().lower()} "
+                f"in {self.parent.name}: pick it instead of adding it again."
+            )
         if errors:
             raise ValidationError(errors)
+
+    def same_name_in_state(self):
+        """Another city or district of this level and name (any case) in the same state, or None."""
+        if self.level not in LOCALITY_LEVELS or not self.parent_id or not self.name:
+            return None
+        siblings = Jurisdiction.objects.filter(parent_id=self.parent_id, level=self.level).exclude(pk=self.pk)
+        wanted = name_key(self.name.strip())
+        return next((j for j in siblings.only("id", "name", "level") if name_key(j.name) == wanted), None)
 
 
 class Kind(models.TextChoices):
@@ -260,16 +312,25 @@ class Resolution(models.Model):
     adopted = PartialDateDescriptor("adopted_on")
     effective = PartialDateDescriptor("effective_on")
 
-    published = models.BooleanField(default=False, help_text="Drafts never reach the public.")
+    published = models.BooleanField(
+        default=False,
+        help_text="Drafts never reach the public. Only a publisher can publish, after checking the sources.",
+    )
     confidence = models.CharField(max_length=6, choices=Confidence, default=Confidence.LOW)
     last_verified_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ResolutionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    # `clean()` can only see the sources already saved. The admin's change form sets this to False on its
+    # instance because its sources inline checks the sources submitted with the record instead.
+    check_saved_sources = True
 
     class Meta:
         ordering = ["-adopted_on", "-introduced_on", "title"]
+        permissions = [("publish_resolution", "Can publish and unpublish resolutions")]
         constraints = [
             # The same measure cannot be recorded twice. Without a number there is
             # nothing reliable to compare, so blank identifiers are exempt.
@@ -323,6 +384,18 @@ class Resolution(models.Model):
     def has_source_link(self):
         return any(source.url for source in self.sources.all())
 
+    LOW_CONFIDENCE_MESSAGE = "Verify this record (confidence medium or high) before publishing it."
+    NO_SOURCE_MESSAGE = "Add at least one source with a link before publishing."
+
+    def publication_problems(self):
+        """Why this record cannot be public yet, in words for a person ([] when it can be)."""
+        problems = []
+        if self.confidence == Confidence.LOW:
+            problems.append(self.LOW_CONFIDENCE_MESSAGE)
+        if not (self.pk and self.sources.exclude(url="").exists()):
+            problems.append(self.NO_SOURCE_MESSAGE)
+        return problems
+
     def clean(self):
         errors = {}
         if self.introduced and self.adopted and self.adopted.is_certainly_before(self.introduced):
@@ -334,9 +407,14 @@ class Resolution(models.Model):
                 "A pending measure has no adoption date: set the status to adopted, or clear the date."
             )
         if self.published and self.confidence == Confidence.LOW:
-            errors["published"] = "Verify this record (confidence medium or high) before publishing it."
-        if self.published and self.pk and not self.sources.exclude(url="").exists():
-            errors.setdefault("published", "Add at least one source with a link before publishing.")
+            errors["published"] = self.LOW_CONFIDENCE_MESSAGE
+        if (
+            self.published
+            and self.check_saved_sources
+            and self.pk
+            and not self.sources.exclude(url="").exists()
+        ):
+            errors.setdefault("published", self.NO_SOURCE_MESSAGE)
         if errors:
             raise ValidationError(errors)
 
@@ -347,6 +425,8 @@ class Source(models.Model):
     title = models.CharField(max_length=300, blank=True)
     publisher = models.CharField(max_length=200, blank=True)
     accessed_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]
@@ -359,3 +439,77 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return self.url or self.resolution.get_absolute_url()
+
+
+class Submission(models.Model):
+    """What a member of the public told us: a new measure, or a correction to a published record.
+
+    Never shown publicly. Staff accept it (a draft resolution is made from it, which a publisher
+    publishes after checking) or reject it with a reason.
+    """
+
+    class Review(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    state = models.CharField("state or territory", max_length=2)
+    jurisdiction_name = models.CharField("city, county or district", max_length=200)
+    body = models.CharField("adopting body", max_length=200, blank=True)
+    date_text = models.CharField(
+        "date",
+        max_length=10,
+        blank=True,
+        help_text="As given: a year (2022), a month (2022-09) or a day (2022-04-18).",
+    )
+    url = models.URLField("link to the text or a news report", max_length=1000)
+    description = models.TextField("what it says", max_length=2000, blank=True)
+    email = models.EmailField("contact email", blank=True, help_text="Never published.")
+    resolution = models.ForeignKey(
+        Resolution,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        help_text="For a correction: the published record it is about.",
+    )
+    client_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="A keyed hash of the sender's network address: spots repeat senders without storing it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    status = models.CharField(max_length=8, choices=Review, default=Review.PENDING)
+    reason = models.TextField(blank=True, help_text="Why it was rejected, or a note on what was done.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_resolution = models.ForeignKey(
+        Resolution,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="from_submissions",
+        help_text="The draft made from this submission when it was accepted.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "rejected"]), name="submission_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        what = "Correction" if self.resolution_id else "Report"
+        return f"{what}: {self.jurisdiction_name}, {self.state}"
+
+    @property
+    def is_correction(self):
+        return self.resolution_id is not None

@@ -21,4 +21,6 @@ urlpatterns = [
     path("resolutions.csv", views.resolution_csv, name="resolution_csv"),
     path("data/", views.data, name="data"),
     path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
+    path("submit/", views.submit, name="submit"),
+    path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
 ]

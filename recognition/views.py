@@ -1,12 +1,19 @@
 """Public pages. Views stay thin: the work is in `progress` (queries) and `status` (rules)."""
 
+import hashlib
+import hmac
+
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django_ratelimit.decorators import ratelimit
 
 from . import exports, progress
 from . import status as rules
 from .filters import ResolutionFilter
+from .forms import SubmissionForm
 from .models import Jurisdiction, Level, Resolution
 
 MAP_LAYERS = {"states", "counties"}
@@ -132,3 +139,49 @@ def data(request):
     """Download the whole dataset: formats, column dictionary, licence, citation."""
     context = {"columns": exports.COLUMNS, "published_count": Resolution.objects.published().count()}
     return render(request, "recognition/data.html", context)
+
+
+# --- Public submissions ---------------------------------------------------------------------------
+
+SUBMISSION_RATE = "5/h"  # per client address; the counts live in the cache (settings.CACHES)
+
+
+def _correction_target(request):
+    """The published record a correction is about (`?resolution=<id>`), None for a new report; else 404."""
+    value = request.GET.get("resolution")
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise Http404("No such record.")
+    return get_object_or_404(Resolution.objects.published().with_jurisdiction(), pk=int(value))
+
+
+def client_hash(request):
+    """A keyed hash of the client's address: lets staff see repeat senders without keeping addresses."""
+    address = request.META.get("REMOTE_ADDR", "")
+    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
+
+
+@never_cache
+@ratelimit(key="ip", rate=SUBMISSION_RATE, method="POST", block=False)
+def submit(request):
+    """“Tell us about a resolution” and, with ?resolution=<id>, “Suggest a correction”. Stored as pending."""
+    correction_of = _correction_target(request)
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            return render(request, "429.html", status=429)
+        if request.POST.get(SubmissionForm.HONEYPOT):
+            return render(request, "recognition/submit_refused.html", status=400)
+        form = SubmissionForm(request.POST, correction_of=correction_of)
+        if form.is_valid():
+            form.instance.client_hash = client_hash(request)
+            form.save()
+            return redirect("recognition:submit_thanks")
+    else:
+        initial = SubmissionForm.initial_for(correction_of) if correction_of else None
+        form = SubmissionForm(initial=initial, correction_of=correction_of)
+    return render(request, "recognition/submit.html", {"form": form, "correction_of": correction_of})
+
+
+def submit_thanks(request):
+    return render(request, "recognition/submit_thanks.html")

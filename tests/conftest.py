@@ -19,6 +19,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_population", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Test accounts use a cheap hasher: the real one is slow on purpose (a sign-in test signs in often)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def get_state(usps):
     return Jurisdiction.objects.get(level=Level.STATE, usps=usps)
 
@@ -67,6 +73,12 @@ class ResolutionFactory(factory.django.DjangoModelFactory):
 
 
 @pytest.fixture
-def starter_dataset(db):
-    """The cited starter dataset, imported as `make run` imports it."""
+def starter_dataset(db, settings):
+    """The cited starter dataset, imported as `make run` imports it.
+
+    Without change history: it is the setting of a test, not a change under test, and recording its ~150
+    rows would double the cost of this fixture. tests/test_staff.py checks that imports write history.
+    """
+    settings.SIMPLE_HISTORY_ENABLED = False
     call_command("import_resolutions", "recognition/data/starter_dataset.csv", verbosity=0)
+    settings.SIMPLE_HISTORY_ENABLED = True

@@ -250,7 +250,10 @@ class TestResponse:
     @pytest.mark.parametrize(
         "params, message",
         [
-            ({"state": "ZZ"}, "State or territory: Select a valid choice. ZZ is not one of the available choices."),
+            (
+                {"state": "ZZ"},
+                "State or territory: Select a valid choice. ZZ is not one of the available choices.",
+            ),
             ({"adopted_after": "2022-02-30"}, "Adopted on or after: Enter a valid date."),
             ({"q": "a\x00b"}, "Search: Null characters are not allowed."),
             (

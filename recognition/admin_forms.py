@@ -1,0 +1,177 @@
+"""Forms of the staff admin: the resolution form with one text box per partial date, the CSV upload, and
+the moderation of public submissions."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from .forms import PartialDateField
+from .models import Jurisdiction, Kind, Level, Resolution, Status
+
+PARTIAL_DATES = ("introduced", "adopted", "effective")
+# Model errors name the stored columns; the form shows them on its one text box per date.
+MODEL_TO_FORM_FIELD = {
+    **{f"{name}_on": name for name in PARTIAL_DATES},
+    **{f"{name}_on_precision": name for name in PARTIAL_DATES},
+}
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+def remap_model_errors(error, form_fields):
+    """A model ValidationError keyed by the form's fields: dates on their text box, the rest on the form."""
+    if not hasattr(error, "error_dict"):
+        return error
+    remapped = {}
+    for field, messages in error.error_dict.items():
+        target = MODEL_TO_FORM_FIELD.get(field, field)
+        if target != NON_FIELD_ERRORS and target not in form_fields:
+            target = NON_FIELD_ERRORS
+        remapped.setdefault(target, []).extend(messages)
+    return ValidationError(remapped)
+
+
+class ResolutionAdminForm(forms.ModelForm):
+    """Each partial date is one text box ("2022", "2022-09", "2022-04-18") writing the date + precision pair."""
+
+    introduced = PartialDateField(label="Introduced")
+    adopted = PartialDateField(label="Adopted")
+    effective = PartialDateField(label="Took effect")
+
+    # The sources inline checks the links submitted with the record (see SourceFormSet); a form without
+    # that inline (the history's revert form) leaves the check to the model, on the saved sources.
+    sources_in_same_submit = True
+    # False for someone who may not publish: what they save is a draft, even a revert to a published version.
+    may_publish = True
+
+    class Meta:
+        model = Resolution
+        # Not the stored date + precision columns: the three text boxes above write them.
+        fields = [
+            "kind",
+            "status",
+            "identifier",
+            "title",
+            "summary",
+            "jurisdiction",
+            "body",
+            "published",
+            "confidence",
+            "last_verified_on",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in PARTIAL_DATES:
+            self.initial.setdefault(name, getattr(self.instance, name))
+        self.instance.check_saved_sources = not self.sources_in_same_submit
+        self.publication_withdrawn = False
+        if self.is_bound and not self.may_publish and self.instance.published:
+            self.instance.published = False  # before validation, which then checks a draft
+            self.publication_withdrawn = True
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in PARTIAL_DATES:
+            if name in cleaned_data and name in self.fields:
+                setattr(self.instance, name, cleaned_data[name])
+        return cleaned_data
+
+    def _update_errors(self, errors):
+        super()._update_errors(remap_model_errors(errors, self.fields))
+
+
+class SourceFormSet(BaseInlineFormSet):
+    """Publishing needs a source with a link: counted among the sources in this same submit."""
+
+    def clean(self):
+        super().clean()
+        if not self.instance.published or any(self.errors):
+            return
+        links = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("url")
+        ]
+        if not links:
+            raise ValidationError(Resolution.NO_SOURCE_MESSAGE, code="no_source")
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV with the starter dataset's header (save from a spreadsheet as “CSV UTF-8”). "
+        "At most 2 MB.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError(
+                f"This file is {upload.size / 1024 / 1024:.1f} MB; at most 2 MB can be imported at once: "
+                "split it into smaller files."
+            )
+        return upload
+
+
+class ConfirmImportForm(forms.Form):
+    payload = forms.CharField(widget=forms.HiddenInput)
+
+
+def jurisdiction_widget():
+    """The same autocomplete as the resolution form's jurisdiction box."""
+    return AutocompleteSelect(Resolution._meta.get_field("jurisdiction"), admin.site)
+
+
+class AcceptSubmissionForm(forms.Form):
+    """What staff confirm to turn a report into a draft: the rest is copied from the report."""
+
+    jurisdiction = forms.ModelChoiceField(
+        queryset=Jurisdiction.objects.exclude(level=Level.NATION),
+        widget=jurisdiction_widget(),
+        help_text="Matched by name in the reported state when possible: check it. Not listed? Add the "
+        "city or district first (Jurisdictions › Add), then come back.",
+    )
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.RESOLUTION)
+    status = forms.ChoiceField(choices=Status.choices, initial=Status.ADOPTED)
+    title = forms.CharField(max_length=300, help_text="The measure's title, as the source gives it.")
+    adopted = PartialDateField(label="Adopted")
+
+    def draft(self, submission):
+        """The unsaved draft resolution; raises ValidationError (keyed by this form's fields) if invalid."""
+        data = self.cleaned_data
+        resolution = Resolution(
+            jurisdiction=data["jurisdiction"],
+            kind=data["kind"],
+            status=data["status"],
+            title=data["title"],
+            body=submission.body,
+            summary=submission.description,
+            published=False,
+        )
+        resolution.adopted = data["adopted"]
+        try:
+            resolution.full_clean()
+        except ValidationError as error:
+            raise remap_model_errors(error, self.fields) from None
+        return resolution
+
+
+class ReviewNoteForm(forms.Form):
+    reason = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was done, for the record (optional).",
+    )
+
+
+class RejectSubmissionForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why it is rejected: “spam”, “already recorded”, “not about 911 dispatchers”…",
+    )

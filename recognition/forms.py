@@ -1,0 +1,139 @@
+"""Forms shared by the admin and the public pages: the partial-date text box and the submission form."""
+
+import calendar
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .dates import _PARTIAL_DATE_RE, PartialDate
+from .filters import STATE_CHOICES
+from .models import Submission
+
+PARTIAL_DATE_HELP = "2022, 2022-09 or 2022-04-18: only as precise as the source."
+EARLIEST_YEAR = 1900  # before 911 existed: a year earlier than this is a typo
+YEARS_AHEAD = 5  # a law may take effect a few years after it passes, not decades
+
+
+def parse_partial_date(text):
+    """A PartialDate from `2022`, `2022-09` or `2022-04-18`; a ValidationError that says what is wrong."""
+    match = _PARTIAL_DATE_RE.match(text)
+    if not match:
+        raise ValidationError(
+            "Write the date as a year (2022), a year and month (2022-09) or a full date (2022-04-18).",
+            code="format",
+        )
+    year, month, day = (int(part) if part else None for part in match.groups())
+    latest = datetime.date.today().year + YEARS_AHEAD
+    if not EARLIEST_YEAR <= year <= latest:
+        raise ValidationError(
+            f"Check the year: {year} is not between {EARLIEST_YEAR} and {latest}.", code="year"
+        )
+    if month is not None and not 1 <= month <= 12:
+        raise ValidationError(f"There is no month {month:02d}: months go from 01 to 12.", code="month")
+    if day is not None:
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= days:
+            raise ValidationError(
+                f"{text} is not a real date: {calendar.month_name[month]} {year} has {days} days.",
+                code="day",
+            )
+    return PartialDate(year, month, day)
+
+
+class PartialDateField(forms.CharField):
+    """One text box for a date known to the year, the month or the day. Cleans to a PartialDate or None."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", PARTIAL_DATE_HELP)
+        # The cleaned value is a PartialDate, so the length limit is the text box's (and the format's).
+        kwargs.setdefault("widget", forms.TextInput(attrs={"maxlength": 10, "size": 12}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, PartialDate):
+            return value.isoformat()
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, PartialDate):
+            return value
+        text = super().to_python(value)
+        if not text:
+            return None
+        return parse_partial_date(text)
+
+
+class SubmissionForm(forms.ModelForm):
+    """“Tell us about a resolution”, and “Suggest a correction” (the same form, tied to a record)."""
+
+    # Anti-spam: people never see this field (hidden with CSS, aria-hidden, out of the tab order); scripts
+    # that fill in every field do. The view refuses a filled one before anything else.
+    HONEYPOT = "website"
+
+    state = forms.ChoiceField(
+        label="State or territory", choices=[("", "Choose a state or territory"), *STATE_CHOICES]
+    )
+    date_text = PartialDateField(
+        label="Date adopted",
+        help_text="If you know it: a year (2022), a month (2022-09) or a full date (2022-04-18).",
+    )
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Submission
+        fields = ["state", "jurisdiction_name", "body", "date_text", "url", "description", "email"]
+        labels = {
+            "jurisdiction_name": "City, county or district",
+            "body": "Adopting body",
+            "url": "Link to the text or a news report",
+            "description": "What it says",
+            "email": "Your email",
+        }
+        help_texts = {
+            "jurisdiction_name": "As it is usually written: “Albany County”, “City of Laramie”. "
+            "For a state law, the state's name.",
+            "body": "If you know it: “County Commission”, “City Council”, “State Legislature”.",
+            "url": "The official text, the meeting minutes or a news report: we check every record against "
+            "its source before publishing it.",
+            "description": "In a sentence or two. At most 2,000 characters.",
+            "email": "Only to ask you about this report. Never published or shared.",
+        }
+        widgets = {
+            "url": forms.URLInput(attrs={"placeholder": "https://"}),
+            "description": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    def __init__(self, *args, correction_of=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.correction_of = correction_of
+        if correction_of is not None:
+            self.fields["description"].label = "What should be corrected"
+            self.fields["description"].required = True
+            self.fields["description"].help_text = "What is wrong or missing, and what it should say."
+            self.fields["url"].label = "Link to a source for the correction"
+
+    def clean_date_text(self):
+        date = self.cleaned_data.get("date_text")
+        return date.isoformat() if date else ""
+
+    def save(self, commit=True):
+        self.instance.resolution = self.correction_of
+        return super().save(commit)
+
+    @classmethod
+    def initial_for(cls, resolution):
+        """What a correction form starts with: the record as the public sees it."""
+        jurisdiction = resolution.jurisdiction
+        state = jurisdiction.state
+        return {
+            "state": state.usps if state else "",
+            "jurisdiction_name": jurisdiction.name,
+            "body": resolution.body,
+            "date_text": resolution.adopted.isoformat() if resolution.adopted else "",
+        }
