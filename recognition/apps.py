@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class RecognitionConfig(AppConfig):
     name = "recognition"
     verbose_name = "Dispatcher recognition"
+
+    def ready(self):
+        from .caching import bump_data_version
+        from .models import Jurisdiction, Resolution, Source
+
+        # Any change to what the public pages show makes every cached page stale.
+        for model in (Jurisdiction, Resolution, Source):
+            post_save.connect(bump_data_version, sender=model, dispatch_uid=f"bump-on-save-{model.__name__}")
+            post_delete.connect(
+                bump_data_version, sender=model, dispatch_uid=f"bump-on-delete-{model.__name__}"
+            )

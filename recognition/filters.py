@@ -8,10 +8,11 @@ from the exports), never a 500.
 import django_filters
 import us
 from django.db import connection
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from .models import Kind, Level, Resolution, Status
+from .models import Jurisdiction, Kind, Level, Resolution, Status
 
 # Static choices (no query per request): the 50 states, DC and the inhabited territories.
 STATE_CHOICES = sorted(
@@ -44,10 +45,12 @@ class StateFilter(django_filters.MultipleChoiceFilter):
         if not value:
             return queryset
         codes = [code.upper() for code in value]
-        return queryset.filter(
-            Q(jurisdiction__level=Level.STATE, jurisdiction__usps__in=codes)
-            | Q(jurisdiction__parent__level=Level.STATE, jurisdiction__parent__usps__in=codes)
+        # The jurisdictions first (a few hundred ids per state), then the resolutions by
+        # their indexed foreign key: no scan of the resolutions table.
+        inside = Jurisdiction.objects.filter(
+            Q(level=Level.STATE, usps__in=codes) | Q(parent__level=Level.STATE, parent__usps__in=codes)
         )
+        return queryset.filter(jurisdiction__in=inside.values("pk"))
 
 
 class ResolutionFilter(django_filters.FilterSet):
@@ -130,16 +133,28 @@ class ResolutionFilter(django_filters.FilterSet):
         )
 
 
-def full_text_search(queryset, value):
-    """PostgreSQL full-text search over the measure and its jurisdiction, best matches first."""
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+# The text a resolution is found by. The same expression backs a GIN index on
+# PostgreSQL (migration 0005): change both together, or the index goes unused.
+SEARCH_DOCUMENT_SQL = (
+    "to_tsvector('english', recognition_resolution.title || ' ' || recognition_resolution.identifier"
+    " || ' ' || recognition_resolution.body || ' ' || recognition_resolution.summary)"
+)
+# Jurisdiction names, matched as written (no stemming: "Mobile" is a name, not a verb).
+JURISDICTION_MATCH_SQL = (
+    "recognition_resolution.jurisdiction_id = ANY(ARRAY("
+    "SELECT j.id FROM recognition_jurisdiction j"
+    " WHERE to_tsvector('simple', j.name) @@ websearch_to_tsquery('simple', %s)))"
+)
 
-    vector = (
-        SearchVector("title", weight="A", config="english")
-        + SearchVector("identifier", weight="A", config="simple")
-        + SearchVector("jurisdiction__name", weight="B", config="simple")
-        + SearchVector("body", weight="C", config="simple")
-        + SearchVector("summary", weight="D", config="english")
-    )
-    query = SearchQuery(value, search_type="websearch", config="english")
-    return queryset.annotate(search=vector, rank=SearchRank(vector, query)).filter(search=query)
+
+def full_text_search(queryset, value):
+    """PostgreSQL full-text search over the measure and its jurisdiction's name, best matches first.
+
+    Both conditions are answered from GIN indexes (see SEARCH_DOCUMENT_SQL), so a
+    search never reads every resolution.
+    """
+    query = "websearch_to_tsquery('english', %s)"
+    in_document = RawSQL(f"{SEARCH_DOCUMENT_SQL} @@ {query}", [value], output_field=BooleanField())
+    in_name = RawSQL(JURISDICTION_MATCH_SQL, [value], output_field=BooleanField())
+    rank = RawSQL(f"ts_rank({SEARCH_DOCUMENT_SQL}, {query})", [value], output_field=FloatField())
+    return queryset.filter(Q(in_document) | Q(in_name)).annotate(rank=rank)

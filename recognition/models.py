@@ -5,6 +5,7 @@ explains the rest to a person. Reads go through QuerySet methods
 (`Resolution.objects.published().in_state("AL")`).
 """
 
+import contextvars
 import unicodedata
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from .caching import bump_data_version
 from .dates import PartialDateDescriptor, Precision
 
 
@@ -42,7 +44,52 @@ def name_key(name):
 fips_validator = RegexValidator(r"^[0-9]{2}([0-9]{3})?$", "A FIPS code is 2 digits (state) or 5 (county).")
 
 
-class JurisdictionQuerySet(models.QuerySet):
+_in_bulk_update = contextvars.ContextVar("in_bulk_update", default=False)
+
+
+class PublicDataQuerySet(models.QuerySet):
+    """Bulk writes skip the save and delete signals: they bump the data version themselves.
+
+    The data version keys every cached page and ETag (recognition/caching.py), so
+    no write path may forget it. One bump per call: bulk_update's own per-batch
+    updates do not bump again.
+    """
+
+    def update(self, **kwargs):
+        changed = super().update(**kwargs)
+        if changed and not _in_bulk_update.get():
+            bump_data_version()
+        return changed
+
+    update.alters_data = True
+
+    def delete(self):
+        deleted = super().delete()
+        if deleted[0]:
+            bump_data_version()
+        return deleted
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            bump_data_version()
+        return created
+
+    def bulk_update(self, objs, *args, **kwargs):
+        token = _in_bulk_update.set(True)
+        try:
+            changed = super().bulk_update(objs, *args, **kwargs)
+        finally:
+            _in_bulk_update.reset(token)
+        if changed:
+            bump_data_version()
+        return changed
+
+
+class JurisdictionQuerySet(PublicDataQuerySet):
     def states(self):
         """The 50 states, DC and the inhabited territories, in name order."""
         return self.filter(level=Level.STATE).order_by("name")
@@ -250,7 +297,7 @@ class Confidence(models.TextChoices):
     LOW = "low", "Low: not yet verified"
 
 
-class ResolutionQuerySet(models.QuerySet):
+class ResolutionQuerySet(PublicDataQuerySet):
     def published(self):
         return self.filter(published=True)
 
@@ -426,6 +473,7 @@ class Source(models.Model):
     publisher = models.CharField(max_length=200, blank=True)
     accessed_on = models.DateField(null=True, blank=True)
 
+    objects = PublicDataQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -513,3 +561,22 @@ class Submission(models.Model):
     @property
     def is_correction(self):
         return self.resolution_id is not None
+
+
+class DataVersion(models.Model):
+    """A single row: the version of the public data. See recognition/caching.py.
+
+    Every save or delete of a jurisdiction, resolution or source replaces the
+    token, in the same transaction as the change.
+    """
+
+    SINGLETON = 1
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="dataversion_single_row")]
+
+    def __str__(self):
+        return f"{self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

@@ -58,15 +58,22 @@ def status_inputs(queryset=None):
     return rules.measures_from_rows((0, *row) for row in rows)
 
 
-def county_index():
-    """Every county of the 50 states and DC: ({usps: [fips, ...]}, {fips: population}) in one query."""
+def county_index(with_shapes=False):
+    """Every county of the 50 states and DC, in one query.
+
+    Returns ({usps: [fips, ...]}, {fips: population}, {fips: shape}); the shapes
+    (half a megabyte in all) only when asked for.
+    """
     counties = Jurisdiction.objects.counties().exclude(fips=None).filter(parent__is_territory=False)
-    grouped, population = {}, {}
-    for usps, fips, people in counties.values_list("parent__usps", "fips", "population"):
+    fields = ["parent__usps", "fips", "population"] + (["shape"] if with_shapes else [])
+    grouped, population, shapes = {}, {}, {}
+    for usps, fips, people, *shape in counties.values_list(*fields):
         grouped.setdefault(usps, []).append(fips)
         if people is not None:
             population[fips] = people
-    return grouped, population
+        if shape and shape[0]:
+            shapes[fips] = shape[0]
+    return grouped, population, shapes
 
 
 def population_coverage(state_regions, state_status, county_status, county_population):
@@ -128,11 +135,10 @@ class StateCounties:
     counties: list
 
 
-def _county_layer(state_regions, county_status):
-    """The national county layer, grouped by state, and its table alternative (one query)."""
-    shapes = Jurisdiction.objects.counties().exclude(shape="").values_list("fips", "shape")
+def _county_layer(state_regions, county_status, shapes):
+    """The national county layer, grouped by state, and its table alternative (no query)."""
     by_state = {}
-    for fips, shape in shapes:
+    for fips, shape in sorted(shapes.items()):
         if fips in county_status:
             by_state.setdefault(fips[:2], []).append(CountyShape(fips, shape, county_status[fips]))
     groups = [StateCounties(r, by_state[r.fips]) for r in state_regions if r.fips in by_state]
@@ -157,14 +163,14 @@ def national_progress(latest_count=6, with_county_layer=False):
     measures = status_inputs()
     results = rules.state_results(measures, [s.usps for s in states])
     regions = _state_regions(states, results)
-    fips_by_state, county_population = county_index()
+    fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
     state_status = {usps: result.status for usps, result in results.items()}
     county_status = rules.county_statuses(measures, fips_by_state, state_status)
     county_counts = rules.status_counts(county_status, rules.CountyStatus)
     covered = county_counts[rules.CountyStatus.COUNTY] + county_counts[rules.CountyStatus.STATE]
     state_regions = [r for r in regions if not r.jurisdiction.is_territory]
     county_regions, county_table = (
-        _county_layer(state_regions, county_status) if with_county_layer else ([], [])
+        _county_layer(state_regions, county_status, county_shapes) if with_county_layer else ([], [])
     )
     return NationalProgress(
         coverage=population_coverage(state_regions, state_status, county_status, county_population),

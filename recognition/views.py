@@ -12,6 +12,7 @@ from django_ratelimit.decorators import ratelimit
 
 from . import exports, progress
 from . import status as rules
+from .caching import public_page
 from .filters import ResolutionFilter
 from .forms import SubmissionForm
 from .models import Jurisdiction, Level, Resolution
@@ -20,6 +21,7 @@ MAP_LAYERS = {"states", "counties"}
 RESULTS_PER_PAGE = 50
 
 
+@public_page
 def home(request):
     layer = request.GET.get("layer", "states")
     if layer not in MAP_LAYERS:
@@ -36,6 +38,7 @@ def home(request):
     )
 
 
+@public_page
 def about(request):
     return render(
         request,
@@ -44,11 +47,13 @@ def about(request):
     )
 
 
+@public_page
 def nation(request):
     jurisdiction = get_object_or_404(Jurisdiction, level=Level.NATION)
     return _jurisdiction_page(request, jurisdiction)
 
 
+@public_page
 def state_detail(request, usps):
     state = get_object_or_404(Jurisdiction, level=Level.STATE, usps=usps.upper())
     state_progress = progress.state_progress(state)
@@ -63,6 +68,7 @@ def state_detail(request, usps):
     return render(request, "recognition/state_detail.html", context)
 
 
+@public_page
 def jurisdiction_detail(request, usps, slug):
     jurisdiction = get_object_or_404(
         Jurisdiction.objects.select_related("parent", "county"),
@@ -78,6 +84,7 @@ def _jurisdiction_page(request, jurisdiction):
     return render(request, "recognition/jurisdiction_detail.html", context)
 
 
+@public_page
 def resolution_detail(request, pk):
     resolution = get_object_or_404(
         Resolution.objects.published().with_jurisdiction().prefetch_related("sources"), pk=pk
@@ -92,6 +99,7 @@ def _query_without_page(request):
     return query.urlencode()
 
 
+@public_page
 def resolution_list(request):
     """Search and filter every published record; the URL is the shareable state of the search."""
     filterset = ResolutionFilter(request.GET)
@@ -135,6 +143,7 @@ def resolution_csv(request):
     return response
 
 
+@public_page
 def data(request):
     """Download the whole dataset: formats, column dictionary, licence, citation."""
     context = {"columns": exports.COLUMNS, "published_count": Resolution.objects.published().count()}

@@ -7,6 +7,7 @@ load is the same every time. Tests run inside transactions on top of it.
 
 import factory
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from recognition.models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status
@@ -23,6 +24,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _fast_password_hashing(settings):
     """Test accounts use a cheap hasher: the real one is slow on purpose (a sign-in test signs in often)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_and_a_cold_cache(settings):
+    """The test client speaks plain HTTP (production redirects it to HTTPS; tests/test_security.py
+    checks that setting), and every test starts with an empty cache, as a fresh server would."""
+    settings.SECURE_SSL_REDIRECT = False
+    cache.clear()
 
 
 def get_state(usps):

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from recognition.models import Level, Resolution
@@ -107,6 +108,7 @@ def parse_links(html):
 
 def listed(client, params):
     """Every record the list shows for `params`, in order, following its pages."""
+    cache.clear()  # read the rendered page (and its context), not an earlier cached copy
     response = client.get(LIST_URL, params)
     assert response.status_code == 200, response.content.decode()[:500]
     page_obj = response.context["page_obj"]

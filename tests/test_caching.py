@@ -1,0 +1,129 @@
+"""Cached pages are never stale: every change is visible on the next request; revisits get a 304."""
+
+import pytest
+from django.db import connection
+
+from recognition.models import Resolution, Source
+from tests.conftest import ResolutionFactory, get_county, get_state
+from tests.html import map_regions
+
+pytestmark = pytest.mark.django_db
+
+WYOMING_ALBANY = "56001"
+
+
+def albany_status(client):
+    return map_regions(client.get("/states/wy/").content.decode())[WYOMING_ALBANY]
+
+
+@pytest.fixture
+def draft(starter_dataset):
+    return ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY), published=False)
+
+
+def test_second_visit_is_served_from_the_cache(client, starter_dataset, django_assert_max_num_queries):
+    first = client.get("/states/al/")
+    with django_assert_max_num_queries(1):  # the data version, nothing else
+        second = client.get("/states/al/")
+    assert second.content == first.content
+
+
+def test_publish_shows_on_the_next_request(client, draft):
+    assert albany_status(client) == "none"
+    draft.published = True
+    draft.save()
+    assert albany_status(client) == "county"
+    assert client.get(draft.get_absolute_url()).status_code == 200
+
+
+def test_unpublish_shows_on_the_next_request(client, draft):
+    draft.published = True
+    draft.save()
+    assert albany_status(client) == "county"
+    Resolution.objects.filter(pk=draft.pk).update(published=False)  # a bulk write, as an admin action might
+    assert albany_status(client) == "none"
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_editing_a_source_shows_on_the_next_request(client, starter_dataset):
+    law = Resolution.objects.get(identifier="HB 414 (Act 2022-387)")
+    assert "Ivey signs bill" in client.get(law.get_absolute_url()).content.decode()
+    source = law.sources.get()
+    source.title = "Governor signs the telecommunicator bill"
+    source.save()
+    page = client.get(law.get_absolute_url()).content.decode()
+    assert "Governor signs the telecommunicator bill" in page and "Ivey signs bill" not in page
+
+
+def test_deleting_shows_on_the_next_request(client, starter_dataset):
+    mobile = get_county("01097")
+    resolution = Resolution.objects.get(jurisdiction=mobile)
+    assert map_regions(client.get("/states/al/").content.decode())["01097"] == "county"
+    Source.objects.filter(resolution=resolution).delete()
+    resolution.delete()
+    # The City of Mobile still recognizes its dispatchers: the county falls back to "place".
+    assert map_regions(client.get("/states/al/").content.decode())["01097"] == "place"
+
+
+def test_conditional_revisit_gets_a_304_until_the_data_changes(client, starter_dataset):
+    first = client.get("/")
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    assert first["Cache-Control"] == "public, max-age=0, must-revalidate"
+
+    revisit = client.get("/", headers={"If-None-Match": etag})
+    assert revisit.status_code == 304
+    assert client.get("/", headers={"If-Modified-Since": last_modified}).status_code == 304
+
+    ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
+    after_change = client.get("/", headers={"If-None-Match": etag})
+    assert after_change.status_code == 200
+    assert after_change["ETag"] != etag
+    assert map_regions(after_change.content.decode())["56"] == "law"
+
+
+def test_each_address_has_its_own_etag(client, starter_dataset):
+    assert client.get("/states/al/")["ETag"] != client.get("/states/tx/")["ETag"]
+
+
+def test_errors_are_not_cached(client, starter_dataset):
+    assert client.get("/resolutions/", {"state": "ZZ"}).status_code == 400
+    assert client.get("/resolutions/", {"state": "ZZ"}).status_code == 400
+    assert "ETag" not in client.get("/resolutions.csv")
+
+
+def test_html_is_gzipped_for_browsers_that_accept_it(client, starter_dataset):
+    response = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert response["Content-Encoding"] == "gzip"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="EXPLAIN plans and GIN indexes are PostgreSQL's"
+)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"state": "TX"},
+        {"q": "dispatchers"},
+        {"q": "Mobile"},
+        {"state": "TX", "level": "county", "status": "adopted"},
+    ],
+)
+def test_filtered_list_never_scans_the_resolutions_table(params):
+    from urllib.parse import urlencode
+
+    from django.core.management import call_command
+    from django.http import QueryDict
+
+    from recognition.filters import ResolutionFilter
+
+    call_command("seed_demo", resolutions=20000, places=2000, seed=5, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE recognition_resolution")
+        cursor.execute("ANALYZE recognition_jurisdiction")
+    data = QueryDict(urlencode(params, doseq=True))
+    filterset = ResolutionFilter(data)
+    assert filterset.is_valid(), filterset.errors
+    # The page the list shows, and the count its pagination asks for.
+    plans = [filterset.qs[:50].explain(), filterset.qs.order_by().values("pk").explain()]
+    for plan in plans:
+        assert "Seq Scan on recognition_resolution" not in plan, plan

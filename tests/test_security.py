@@ -1,0 +1,148 @@
+"""Safe by default: the deploy check, strict headers everywhere, nothing a person typed marked safe."""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "a-production-like-secret-key-that-is-long-and-random-0123456789-abcdefghijklmnop",
+    "DJANGO_ALLOWED_HOSTS": "tracker.example.org",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://tracker.example.org",
+    "DATABASE_URL": "postgres://tracker@127.0.0.1:5432/tracker",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_BEHIND_PROXY": "1",
+}
+
+
+def test_deploy_check_passes_with_production_variables():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env | PRODUCTION_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def assert_strict_headers(response, framing="none"):
+    csp = response["Content-Security-Policy"]
+    directives = dict((part.strip().split(" ", 1) + [""])[:2] for part in csp.split(";") if part.strip())
+    assert directives["default-src"] == "'self'"
+    assert "'unsafe-inline'" not in directives.get("script-src", "")
+    assert "'unsafe-inline'" not in directives.get("style-src", "")
+    assert directives["object-src"] == "'none'"
+    assert directives["base-uri"] == "'none'"
+    assert directives["form-action"] == "'self'"
+    assert directives["frame-ancestors"] == ("'none'" if framing == "none" else "*")
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "geolocation=()" in response["Permissions-Policy"]
+    if framing == "none":
+        assert response["X-Frame-Options"] == "DENY"
+    else:
+        assert "X-Frame-Options" not in response
+
+
+@pytest.fixture
+def https_client(settings):
+    settings.SECURE_SSL_REDIRECT = False
+    client = Client(raise_request_exception=False)
+
+    class HTTPS:
+        def get(self, url):
+            return client.get(url, secure=True)
+
+    return HTTPS()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/", 200),
+        ("/states/al/", 200),
+        ("/resolutions/", 200),
+        ("/api/resolutions/", 200),
+        ("/admin/login/", 200),
+        ("/no-such-page/", 404),
+    ],
+)
+def test_headers_on_every_kind_of_page(https_client, starter_dataset, url, status):
+    response = https_client.get(url)
+    assert response.status_code == status
+    assert_strict_headers(response)
+
+
+@pytest.mark.django_db
+def test_embeds_may_be_framed_by_anyone(https_client, starter_dataset):
+    for url in ["/embed/map/", "/embed/states/al/"]:
+        assert_strict_headers(https_client.get(url), framing="any")
+
+
+@pytest.mark.django_db
+def test_headers_on_a_503(settings):
+    settings.SECURE_SSL_REDIRECT = False
+    responses = []
+
+    def run():
+        wrapper = connections["default"]
+        real = wrapper.settings_dict
+        wrapper.close()
+        if real["ENGINE"].endswith("sqlite3"):
+            wrapper.settings_dict = {**real, "NAME": "/nonexistent-directory/tracker.sqlite3"}
+        else:
+            wrapper.settings_dict = {**real, "HOST": "127.0.0.1", "PORT": "9"}
+        try:
+            responses.append(Client(raise_request_exception=False).get("/", secure=True))
+        finally:
+            wrapper.close()
+            wrapper.settings_dict = real
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(60)
+    (response,) = responses
+    assert response.status_code == 503
+    assert_strict_headers(response)
+
+
+def test_no_inline_scripts_or_styles_in_templates():
+    """A strict CSP blocks inline code, so templates must have none (a JSON-in-script block is not code)."""
+    offenders = []
+    for template in (ROOT / "templates").rglob("*.html"):
+        text = template.read_text()
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"<style\b", text):
+            offenders.append(str(template))
+        if re.search(r"""\sstyle=["'](?!border:0)""", text):  # the iframe snippet is text in a textarea
+            offenders.append(f"{template} (style attribute)")
+    assert offenders == []
+
+
+# Every use of mark_safe or |safe, and why it is safe. Anything a person typed must never be here.
+ALLOWED_SAFE_USES = {
+    # path: number of uses
+}
+
+
+def test_no_mark_safe_on_user_input():
+    uses = {}
+    for path in [*(ROOT / "recognition").rglob("*.py"), *(ROOT / "templates").rglob("*.html")]:
+        text = path.read_text()
+        count = len(re.findall(r"mark_safe\(|\|\s*safe\b", text))
+        if count:
+            uses[str(path.relative_to(ROOT))] = count
+    assert uses == ALLOWED_SAFE_USES
