@@ -173,10 +173,13 @@ WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 # --- Security ---------------------------------------------------------------------------------------
 # Safe by default: with DEBUG off every setting below is on; `manage.py check --deploy` agrees.
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
-if env_bool("DJANGO_BEHIND_PROXY"):
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
+if BEHIND_PROXY:
     # nginx or the load balancer terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Redirect plain HTTP to HTTPS where TLS exists: behind the TLS-terminating proxy. Without one
+# (`make serve` on 127.0.0.1, the test server) there is no HTTPS to send anyone to.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", BEHIND_PROXY and not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers poll over plain HTTP
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True

@@ -27,10 +27,8 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _plain_http_and_a_cold_cache(settings):
-    """The test client speaks plain HTTP (production redirects it to HTTPS; tests/test_security.py
-    checks that setting), and every test starts with an empty cache, as a fresh server would."""
-    settings.SECURE_SSL_REDIRECT = False
+def _cold_cache():
+    """Every test starts with an empty cache, as a fresh server would."""
     cache.clear()
 
 

@@ -146,3 +146,17 @@ def test_no_mark_safe_on_user_input():
         if count:
             uses[str(path.relative_to(ROOT))] = count
     assert uses == ALLOWED_SAFE_USES
+
+
+def test_plain_http_is_redirected_behind_the_tls_proxy():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    code = "from django.conf import settings; print(settings.SECURE_SSL_REDIRECT, settings.SECURE_PROXY_SSL_HEADER)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env | PRODUCTION_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "True ('HTTP_X_FORWARDED_PROTO', 'https')"
