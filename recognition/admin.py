@@ -19,8 +19,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_views
 from .admin_forms import ResolutionAdminForm, SourceFormSet
-from .filters import _state_code
-from .models import LOCALITY_LEVELS, Confidence, Jurisdiction, Level, Resolution, Source, Submission
+from .models import (
+    LOCALITY_LEVELS,
+    Confidence,
+    Jurisdiction,
+    Level,
+    Resolution,
+    Source,
+    Submission,
+    state_code_expression,
+)
 from .roles import can_publish
 
 VERIFICATION_INTERVAL = datetime.timedelta(days=365)
@@ -285,7 +293,7 @@ class ResolutionAdmin(HistoryAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(state_code=_state_code())
+        return super().get_queryset(request).annotate(state_code=state_code_expression())
 
     @admin.display(description="state", ordering="state_code")
     def state(self, obj):

@@ -105,6 +105,21 @@ class PartialDate:
         return self.display()
 
 
+def stored_isoformat(start, precision):
+    """`2022`, `2022-04` or `2022-04-18` straight from the two database columns ('' for none).
+
+    The same text as PartialDate.from_stored(...).isoformat(), without building objects:
+    the CSV export calls it three times a row.
+    """
+    if start is None:
+        return ""
+    if precision == Precision.YEAR:
+        return f"{start.year:04d}"
+    if precision == Precision.MONTH:
+        return f"{start.year:04d}-{start.month:02d}"
+    return start.isoformat()
+
+
 class PartialDateDescriptor:
     """`resolution.adopted` reads and writes the (`adopted_on`, `adopted_on_precision`) pair."""
 

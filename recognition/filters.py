@@ -8,25 +8,16 @@ from the exports), never a 500.
 import django_filters
 import us
 from django.db import connection
-from django.db.models import BooleanField, Case, F, FloatField, Q, Value, When
+from django.db.models import BooleanField, F, FloatField, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 
-from .models import Jurisdiction, Kind, Level, Resolution, Status
+from .models import Jurisdiction, Kind, Level, Resolution, Status, state_code_expression
 
 # Static choices (no query per request): the 50 states, DC and the inhabited territories.
 STATE_CHOICES = sorted(
     ((state.abbr, state.name) for state in us.states.STATES_AND_TERRITORIES), key=lambda choice: choice[1]
 )
 MAX_QUERY_LENGTH = 200
-
-
-def _state_code():
-    """The USPS code of the state a resolution belongs to ('' for federal ones)."""
-    return Case(
-        When(jurisdiction__level=Level.STATE, then=F("jurisdiction__usps")),
-        default=Coalesce(F("jurisdiction__parent__usps"), Value("")),
-    )
 
 
 class StateCodeField(django_filters.fields.MultipleChoiceField):
@@ -95,7 +86,7 @@ class ResolutionFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, **kwargs):
         if queryset is None:
             queryset = Resolution.objects.published()
-        queryset = queryset.with_jurisdiction().annotate(state_code=_state_code())
+        queryset = queryset.with_jurisdiction().annotate(state_code=state_code_expression())
         super().__init__(data, queryset, **kwargs)
 
     def search(self, queryset, name, value):

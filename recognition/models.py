@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Length, Lower, TruncMonth, TruncYear
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Length, Lower, TruncMonth, TruncYear
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.text import slugify
@@ -295,6 +295,14 @@ class Confidence(models.TextChoices):
     HIGH = "high", "High: official source, or two sources agree"
     MEDIUM = "medium", "Medium: one reliable secondary source"
     LOW = "low", "Low: not yet verified"
+
+
+def state_code_expression():
+    """The USPS code of the state a resolution belongs to ('' for federal ones), in SQL."""
+    return Case(
+        When(jurisdiction__level=Level.STATE, then=F("jurisdiction__usps")),
+        default=Coalesce(F("jurisdiction__parent__usps"), Value("")),
+    )
 
 
 class ResolutionQuerySet(PublicDataQuerySet):

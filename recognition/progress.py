@@ -7,7 +7,7 @@ hands plain objects to the templates: statuses come from the pure rules in
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import ExtractYear
 
 from . import status as rules
@@ -53,8 +53,15 @@ def status_inputs(queryset=None):
     instead of every resolution: a few thousand rows however many are recorded.
     """
     queryset = Resolution.objects.published() if queryset is None else queryset
-    fields = rules.MEASURE_FIELDS[1:]  # everything but the id
-    rows = queryset.exclude(status=Status.FAILED).order_by().values_list(*fields).distinct()
+    # Only state measures of any status, and adopted local ones, can decide a status; and for a
+    # local measure the kind never matters, so it is blanked to collapse the combinations.
+    counted = queryset.filter(
+        Q(jurisdiction__level__in=[Level.STATE, Level.NATION], status__in=[Status.ADOPTED, Status.INTRODUCED])
+        | Q(jurisdiction__level__in=rules.LOCAL_LEVELS, status=Status.ADOPTED)
+    )
+    kind = Case(When(jurisdiction__level=Level.STATE, then=F("kind")), default=Value(""))
+    fields = [name if name != "kind" else "kind_if_state" for name in rules.MEASURE_FIELDS[1:]]
+    rows = counted.order_by().annotate(kind_if_state=kind).values_list(*fields).distinct()
     return rules.measures_from_rows((0, *row) for row in rows)
 
 
