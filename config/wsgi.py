@@ -1,4 +1,9 @@
-"""WSGI entry point (gunicorn config.wsgi)."""
+"""WSGI entry point (gunicorn config.wsgi).
+
+Repeated visits to public pages are answered by the finished-page cache in
+front of Django (recognition/caching.py), so a front-page link costs two
+cache reads per request.
+"""
 
 import os
 
@@ -7,3 +12,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
+
+from recognition.caching import FinishedPageCache  # noqa: E402  (needs Django set up first)
+
+application = FinishedPageCache(application)

@@ -19,6 +19,7 @@ mirror lives a few seconds at most, in case several processes share a database.
 
 import hashlib
 import uuid
+from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
@@ -129,6 +130,113 @@ def public_page(view):
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         if "Last-Modified" not in response and hasattr(request, "_data_version"):
             response["Last-Modified"] = http_date(request._data_version[1].timestamp())
+        if response.status_code == 200 and hasattr(request, "_data_version"):
+            # The finished answer (after every middleware) may be kept by FinishedPageCache.
+            response[STORE_HEADER] = request._data_version[0]
         return response
 
     return page
+
+
+# --- The finished-page cache, in front of Django ----------------------------------------------------
+
+STORE_HEADER = "X-Tracker-Page-Version"  # internal: never sent to a browser
+
+
+def _without_mark(start_response):
+    """start_response that drops the internal STORE_HEADER before anything reaches the client."""
+
+    def send(status, headers, exc_info=None):
+        public = [(name, value) for name, value in headers if name != STORE_HEADER]
+        return start_response(status, public, exc_info) if exc_info else start_response(status, public)
+
+    return send
+
+
+class FinishedPageCache:
+    """WSGI middleware: answers a repeated GET of a public page straight from the cache.
+
+    `public_page` marks answers that are the same for every visitor with the data
+    version they were built from. This layer keeps such finished answers (every
+    header included: CSP, HSTS, ETag...) under the current data version and the
+    request's address and encoding, and serves them, or a 304, without running
+    Django's middleware and views: two cache reads. Anything else, including
+    every POST, a request with cookies and the admin, goes to Django as usual.
+    """
+
+    LOCAL_BYTES = 32 * 1024 * 1024  # per worker process
+
+    def __init__(self, application):
+        self.application = application
+        # Finished pages this process served lately: the key holds the data version, so a
+        # local copy can never be stale, and a hit skips moving the page out of Redis.
+        self._local = OrderedDict()
+        self._local_bytes = 0
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("HTTP_COOKIE"):
+            return self.application(environ, _without_mark(start_response))
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            return self.application(environ, _without_mark(start_response))
+        key = self._key(version[0], environ)
+        stored = self._local.get(key)
+        if stored is None:
+            stored = cache.get(key)
+            if stored is not None:
+                self._remember(key, stored)
+        else:
+            self._local.move_to_end(key)
+        if stored is not None:
+            return self._answer(stored, environ, start_response)
+        return self._run_and_keep(key, version[0], environ, start_response)
+
+    def _remember(self, key, stored):
+        self._local[key] = stored
+        self._local_bytes += len(stored[2])
+        while self._local_bytes > self.LOCAL_BYTES and self._local:
+            _key, (_status, _headers, body) = self._local.popitem(last=False)
+            self._local_bytes -= len(body)
+
+    @staticmethod
+    def _key(token, environ):
+        gzip = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        address = (
+            f"{environ.get('HTTP_HOST', '')}|{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        )
+        return "finished:" + hashlib.blake2b(f"{token}|{gzip}|{address}".encode(), digest_size=16).hexdigest()
+
+    @staticmethod
+    def _answer(stored, environ, start_response):
+        status, headers, body = stored
+        etag = dict(headers).get("ETag")
+        if etag and environ.get("HTTP_IF_NONE_MATCH") == etag:
+            kept = [
+                (name, value) for name, value in headers if name not in ("Content-Length", "Content-Type")
+            ]
+            start_response("304 Not Modified", kept)
+            return [b""]
+        start_response(status, headers)
+        return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
+
+    def _run_and_keep(self, key, token, environ, start_response):
+        captured = {}
+        send_headers = _without_mark(start_response)
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return send_headers(status, headers, exc_info)
+
+        result = self.application(environ, capture)
+        marked = [value for name, value in captured.get("headers", []) if name == STORE_HEADER]
+        if not marked or marked[0] != token or environ["REQUEST_METHOD"] != "GET":
+            return result
+        body = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        headers = [(name, value) for name, value in captured["headers"] if name != STORE_HEADER]
+        if not any(name == "Set-Cookie" for name, _value in headers):
+            stored = (captured["status"], headers, body)
+            cache.set(key, stored, PAGE_TIMEOUT)
+            self._remember(key, stored)
+        return [body]

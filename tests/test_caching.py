@@ -127,3 +127,51 @@ def test_filtered_list_never_scans_the_resolutions_table(params):
     plans = [filterset.qs[:50].explain(), filterset.qs.order_by().values("pk").explain()]
     for plan in plans:
         assert "Seq Scan on recognition_resolution" not in plan, plan
+
+
+class TestFinishedPageCache:
+    """The WSGI layer in front of Django (config/wsgi.py) serves repeat visits from the cache."""
+
+    @staticmethod
+    def call(path, **headers):
+        from io import BytesIO
+        from wsgiref.util import setup_testing_defaults
+
+        from config.wsgi import application
+
+        environ = {"PATH_INFO": path, "HTTP_HOST": "testserver", "wsgi.input": BytesIO()}
+        environ.update({f"HTTP_{name.upper()}": value for name, value in headers.items()})
+        setup_testing_defaults(environ)
+        answer = {}
+
+        def start_response(status, response_headers, exc_info=None):
+            answer["status"], answer["headers"] = status, dict(response_headers)
+
+        answer["body"] = b"".join(application(environ, start_response))
+        return answer
+
+    def test_repeat_visit_is_identical_and_never_reaches_django(
+        self, starter_dataset, django_assert_num_queries
+    ):
+        first = self.call("/states/al/")
+        assert first["status"].startswith("200")
+        assert "X-Tracker-Page-Version" not in first["headers"]
+        with django_assert_num_queries(0):
+            second = self.call("/states/al/")
+        assert second == first
+        assert second["headers"]["Content-Security-Policy"] == first["headers"]["Content-Security-Policy"]
+
+    def test_conditional_revisit_gets_a_304(self, starter_dataset):
+        etag = self.call("/")["headers"]["ETag"]
+        assert self.call("/", IF_NONE_MATCH=etag)["status"].startswith("304")
+
+    def test_a_change_is_visible_on_the_next_request(self, starter_dataset):
+        before = map_regions(self.call("/states/wy/")["body"].decode())[WYOMING_ALBANY]
+        ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))
+        after = map_regions(self.call("/states/wy/")["body"].decode())[WYOMING_ALBANY]
+        assert (before, after) == ("none", "county")
+
+    def test_requests_with_cookies_and_non_public_pages_go_to_django(self, starter_dataset):
+        self.call("/states/al/")
+        assert self.call("/healthz")["status"].startswith("200")
+        assert "X-Tracker-Page-Version" not in self.call("/states/al/", COOKIE="sessionid=x")["headers"]
