@@ -82,8 +82,14 @@ def _request_version(request):
 
 def _etag(request, *args, **kwargs):
     token, _changed = _request_version(request)
-    path_hash = hashlib.blake2b(request.get_full_path().encode(), digest_size=6).hexdigest()
+    path_hash = hashlib.blake2b(_address(request).encode(), digest_size=6).hexdigest()
     return f"{token[:16]}-{path_hash}"
+
+
+def _address(request):
+    """What a cached answer depends on: the address, and the Accept header (the API answers
+    HTML to browsers and JSON to programs at the same address)."""
+    return f"{request.get_full_path()}|{request.headers.get('Accept', '')}"
 
 
 def _last_modified(request, *args, **kwargs):
@@ -100,10 +106,7 @@ def public_page(view):
     @wraps(view)
     def cached_view(request, *args, **kwargs):
         token, _changed = _request_version(request)
-        key = (
-            "page:"
-            + hashlib.blake2b(f"{token}|{request.get_full_path()}".encode(), digest_size=16).hexdigest()
-        )
+        key = "page:" + hashlib.blake2b(f"{token}|{_address(request)}".encode(), digest_size=16).hexdigest()
         stored = cache.get(key)
         if stored is not None:
             content, content_type, headers = stored
@@ -112,6 +115,8 @@ def public_page(view):
                 response[name] = value
             return response
         response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()  # a DRF or template response: cache what will be sent
         if response.status_code == 200 and not response.streaming:
             kept = {
                 name: response[name]
@@ -225,8 +230,12 @@ class FinishedPageCache:
     @staticmethod
     def _key(token, environ):
         gzip = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-        address = (
-            f"{environ.get('HTTP_HOST', '')}|{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        address = "|".join(
+            [
+                environ.get("HTTP_HOST", ""),
+                f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}",
+                environ.get("HTTP_ACCEPT", ""),  # the API answers HTML or JSON at one address
+            ]
         )
         return "finished:" + hashlib.blake2b(f"{token}|{gzip}|{address}".encode(), digest_size=16).hexdigest()
 

@@ -475,8 +475,10 @@ def test_browsable_api_renders(client, starter_dataset):
 
 # --- query budgets -----------------------------------------------------------------------------
 
-LIST_QUERIES = 3  # count, page (with jurisdiction and state joined), sources of the page
-STATES_QUERIES = 4  # states, measures, state-level counts, local counts
+# The data version (recognition/caching.py), count, page (with jurisdiction and state joined), its sources.
+LIST_QUERIES = 4
+# The data version, states, measures, state-level counts, local counts.
+STATES_QUERIES = 5
 
 
 def grow(n=50):
@@ -507,9 +509,9 @@ def test_list_query_budget_does_not_grow_with_data(
 
 def test_detail_and_jurisdictions_query_budget(client, starter_dataset, django_assert_max_num_queries):
     resolution = Resolution.objects.published().filter(jurisdiction__level=Level.PLACE).first()
-    with django_assert_max_num_queries(2):  # the record with its jurisdiction, its sources
+    with django_assert_max_num_queries(3):  # the data version, the record with its jurisdiction, its sources
         get_json(client, f"{LIST_URL}{resolution.pk}/")
-    with django_assert_max_num_queries(2):  # count, page
+    with django_assert_max_num_queries(3):  # the data version, count, page
         get_json(client, JURISDICTIONS_URL, {"page_size": 500, "level": ["county", "place"]})
 
 
