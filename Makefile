@@ -16,18 +16,25 @@ PIP := $(VENV_PY) -m pip --disable-pip-version-check
 PYTHON_CANDIDATES := python3.12 python3.13 python3.14 python3
 # Only for tests: settings refuse to start without a key when DEBUG is off.
 TEST_SECRET_KEY := test-only-secret-key-not-for-production
+# `make serve` without DJANGO_SECRET_KEY: a key generated once for this checkout (inside .venv, never committed).
+SERVE_SECRET := $(VENV)/.serve-secret
 ARGS ?=
+FILE ?=
 
-.PHONY: help venv deps dev-deps setup run test lint superuser clean bench
+.PHONY: help venv deps dev-deps load-data setup run serve test lint superuser clean bench backup restore load
 
 help:
 	@echo "make run        set up (venv, migrate, load geography and the starter dataset) and serve on http://127.0.0.1:8000"
 	@echo "make setup      everything 'make run' does except serving"
+	@echo "make serve      production-like: DEBUG off, collectstatic, same data as setup, gunicorn on http://127.0.0.1:8000"
 	@echo "make test       run the test suite (pytest); extra arguments: make test ARGS=\"-k foo\""
 	@echo "make lint       ruff check"
 	@echo "make superuser  create a staff account for the admin (/admin/)"
 	@echo "make clean      remove .venv and caches (db.sqlite3 is kept)"
 	@echo "make bench      performance benchmark on PostgreSQL with 100k demo records (BENCH_DATABASE_URL; see benchmarks/README.md)"
+	@echo "make backup     pg_dump -Fc of the PostgreSQL database in DATABASE_URL to backups/tracker-YYYYMMDD-HHMMSS.dump"
+	@echo "make restore    FILE=backups/....dump: restore a backup into the EMPTY PostgreSQL database in DATABASE_URL"
+	@echo "make load       load test: gunicorn + PostgreSQL + Redis under wrk, a mix of public URLs (ARGS=\"--seconds 10\")"
 
 # The virtualenv itself: created once. Pyenv shims (e.g. python3.12 for a version that is not installed)
 # exist but fail when run, so each candidate is actually run, not just looked up.
@@ -60,17 +67,39 @@ venv: $(VENV_PY)
 deps: $(RUNTIME_STAMP)
 dev-deps: $(DEV_STAMP)
 
-# Local development: DEBUG on (no secret key needed), SQLite unless DATABASE_URL says otherwise.
-setup: export DJANGO_DEBUG := 1
-setup: $(RUNTIME_STAMP)
+# The database steps of `make setup` and `make serve` (which runs them with DEBUG off), idempotent.
+load-data: $(RUNTIME_STAMP)
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py load_geography
 	$(VENV_PY) manage.py load_population
 	$(VENV_PY) manage.py import_resolutions $(STARTER_DATASET)
 
+# Local development: DEBUG on (no secret key needed), SQLite unless DATABASE_URL says otherwise.
+setup: export DJANGO_DEBUG := 1
+setup: load-data
+
 run: export DJANGO_DEBUG := 1
 run: setup
 	$(VENV_PY) manage.py runserver 127.0.0.1:8000
+
+# Production-like, on http://127.0.0.1:8000: DEBUG off (so secure cookies, HSTS, the strict CSP), hashed and
+# compressed static files served by whitenoise, gunicorn with gunicorn.conf.py. DATABASE_URL and REDIS_URL
+# pass through (SQLite and local memory without them). DJANGO_SECRET_KEY from the environment, else SERVE_SECRET.
+serve: $(RUNTIME_STAMP)
+	@set -eu; \
+	if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
+	  if [ ! -s "$(SERVE_SECRET)" ]; then \
+	    echo "DJANGO_SECRET_KEY is not set: generating a key for local runs only, in $(SERVE_SECRET)"; \
+	    (umask 077 && $(VENV_PY) -c 'import secrets; print(secrets.token_urlsafe(64))' > "$(SERVE_SECRET)"); \
+	  fi; \
+	  DJANGO_SECRET_KEY="$$(cat "$(SERVE_SECRET)")"; \
+	fi; \
+	export DJANGO_SECRET_KEY DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost DJANGO_STATIC_MANIFEST=1; \
+	echo "collectstatic --noinput (hashed, compressed files in staticfiles/)"; \
+	$(VENV_PY) manage.py collectstatic --noinput -v0; \
+	$(MAKE) --no-print-directory load-data; \
+	echo "Serving on http://127.0.0.1:8000 with gunicorn (DEBUG off); Ctrl-C stops it."; \
+	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py config.wsgi
 
 # DATABASE_URL passes through from the caller (PostgreSQL); without it the tests use SQLite.
 # DJANGO_ALLOW_ASYNC_UNSAFE: the Playwright sync API runs an event loop in the test thread, and
@@ -97,3 +126,22 @@ clean:
 # Prints the figures against their targets and always exits 0 unless the benchmark itself fails.
 bench: $(RUNTIME_STAMP)
 	$(VENV_PY) benchmarks/run.py $(ARGS)
+
+# Backups (docs/deploy.md): PostgreSQL only, the database in DATABASE_URL. The settings need a secret key
+# or DEBUG; neither matters to pg_dump, so without a key these run with DEBUG on.
+backup restore: export DJANGO_DEBUG := $(if $(DJANGO_SECRET_KEY),$(DJANGO_DEBUG),1)
+backup: $(RUNTIME_STAMP)
+	$(VENV_PY) manage.py backup_database
+
+restore: $(RUNTIME_STAMP)
+	@if [ -z "$(FILE)" ]; then \
+	  echo "Usage: make restore FILE=backups/tracker-YYYYMMDD-HHMMSS.dump (into the empty database in DATABASE_URL)" >&2; \
+	  exit 2; \
+	fi
+	$(VENV_PY) manage.py restore_database "$(FILE)"
+
+# Load test (benchmarks/load.py): gunicorn with 2 workers on PostgreSQL (LOAD_DATABASE_URL, default
+# tracker_load, created and loaded with the starter dataset if needed) and Redis (LOAD_REDIS_URL, default
+# redis://127.0.0.1:6379/2), wrk over a mix of public URLs; exits non-zero on any error answer.
+load: $(RUNTIME_STAMP)
+	$(VENV_PY) benchmarks/load.py $(ARGS)

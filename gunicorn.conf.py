@@ -15,8 +15,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then so a slow leak can never take the site down.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = 20000
+max_requests_jitter = 2000
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -159,7 +159,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # After collectstatic (`make serve`, production) the files have hashed, compressed copies that
 # whitenoise serves with far-future caching. Before it (tests, `make run`) the plain files are
 # served from the app folders.
-STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+# DJANGO_STATIC_MANIFEST=1 (production, `make serve`): collectstatic writes the manifest and pages use it.
+STATIC_COLLECTED = env_bool("DJANGO_STATIC_MANIFEST")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -137,6 +137,9 @@ class TestFinishedPageCache:
         from io import BytesIO
         from wsgiref.util import setup_testing_defaults
 
+        from django.core.signals import request_finished, request_started
+        from django.db import close_old_connections
+
         from config.wsgi import application
 
         environ = {"PATH_INFO": path, "HTTP_HOST": "testserver", "wsgi.input": BytesIO()}
@@ -147,7 +150,14 @@ class TestFinishedPageCache:
         def start_response(status, response_headers, exc_info=None):
             answer["status"], answer["headers"] = status, dict(response_headers)
 
-        answer["body"] = b"".join(application(environ, start_response))
+        # As Django's test client does: starting or finishing a request must not close the test's connection.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            answer["body"] = b"".join(application(environ, start_response))
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
         return answer
 
     def test_repeat_visit_is_identical_and_never_reaches_django(
