@@ -24,7 +24,6 @@ class Region:
     jurisdiction: Jurisdiction
     status: rules._RankedStatus
     deciding: tuple = ()
-    acted: int = 0  # local measures inside (for states)
 
     @property
     def fips(self):
@@ -106,13 +105,6 @@ class NationalProgress:
     coverage: rules.Coverage | None = None
     county_regions: list = field(default_factory=list)
     county_table: list = field(default_factory=list)
-
-    @property
-    def counties_covered_share(self):
-        return self.counties_covered / self.counties_total if self.counties_total else 0
-
-    def count(self, status):
-        return self.state_counts.get(rules.StateStatus(status), 0)
 
 
 def _state_regions(states, results):
@@ -267,10 +259,6 @@ class StateProgress:
                 key=lambda r: (r.jurisdiction.population is None, -(r.jurisdiction.population or 0)),
             )
         return self.counties
-
-    @property
-    def counties_with_own_action(self):
-        return self.county_counts[rules.CountyStatus.COUNTY]
 
 
 def state_progress(state):
