@@ -426,6 +426,14 @@ class Resolution(models.Model):
             models.Index(
                 fields=["-adopted_on"], condition=Q(published=True), name="resolution_published_recent"
             ),
+            # The adopted measures behind the home page's figures, read index-only: the EXISTS per
+            # jurisdiction in progress.status_inputs (which counties, cities and districts acted) and the
+            # count by year of adoption in progress.adoption_timeline.
+            models.Index(
+                fields=["jurisdiction", "adopted_on"],
+                condition=Q(published=True, status=Status.ADOPTED),
+                name="resolution_adopted_published",
+            ),
         ]
 
     def __str__(self):

@@ -7,7 +7,7 @@ hands plain objects to the templates: statuses come from the pure rules in
 
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, When
 from django.db.models.functions import ExtractYear
 
 from . import status as rules
@@ -44,24 +44,72 @@ def counted_measures(queryset=None):
     return rules.measures_from_rows(rows)
 
 
-def status_inputs(queryset=None):
-    """What the status rules need and nothing more: one row per distinct combination (one query).
+@dataclass(frozen=True)
+class StatusInputs:
+    """What the status rules need for every state and county at once, and nothing more.
 
-    The national map does not name the measures that decided a status, so it asks
-    the database for the distinct (level, state, county, kind, status) combinations
-    instead of every resolution: a few thousand rows however many are recorded.
+    `measures` are not resolutions but the distinct combinations that decide a
+    status: a few thousand however many resolutions are recorded.
+    `local_acted` counts, per (state, level), the counties, places and districts
+    with an adopted, published measure: the same query gives both.
     """
-    queryset = Resolution.objects.published() if queryset is None else queryset
-    # Only state measures of any status, and adopted local ones, can decide a status; and for a
-    # local measure the kind never matters, so it is blanked to collapse the combinations.
-    counted = queryset.filter(
-        Q(jurisdiction__level__in=[Level.STATE, Level.NATION], status__in=[Status.ADOPTED, Status.INTRODUCED])
-        | Q(jurisdiction__level__in=rules.LOCAL_LEVELS, status=Status.ADOPTED)
+
+    measures: list
+    local_acted: dict
+
+    def local_acted_by_level(self):
+        """{level: jurisdictions that acted}, every local level present."""
+        totals = dict.fromkeys(rules.LOCAL_LEVELS, 0)
+        for (_usps, level), count in self.local_acted.items():
+            totals[level] += count
+        return totals
+
+    def local_acted_by_state(self):
+        """{usps: counties, places and districts of the state that acted}."""
+        totals = {}
+        for (usps, _level), count in self.local_acted.items():
+            totals[usps] = totals.get(usps, 0) + count
+        return totals
+
+
+def status_inputs():
+    """Every input of the national status rules, in two queries.
+
+    State measures: their distinct (level, state, kind, status), from
+    the few thousand rows the index on the jurisdiction finds. Local measures only
+    count when adopted, and their kind never matters, so those are asked from the
+    jurisdictions' side: the counties, places and districts with an adopted
+    measure (an index-only EXISTS on `resolution_adopted_published`), grouped by
+    level, state and county. Neither query joins or sorts the whole resolutions table.
+    """
+    state_rows = (
+        Resolution.objects.published()
+        .filter(jurisdiction__level=Level.STATE, status__in=[Status.ADOPTED, Status.INTRODUCED])
+        .order_by()
+        .values_list("jurisdiction__level", "jurisdiction__usps", "kind", "status")
+        .distinct()
     )
-    kind = Case(When(jurisdiction__level=Level.STATE, then=F("kind")), default=Value(""))
-    fields = [name if name != "kind" else "kind_if_state" for name in rules.MEASURE_FIELDS[1:]]
-    rows = counted.order_by().annotate(kind_if_state=kind).values_list(*fields).distinct()
-    return rules.measures_from_rows((0, *row) for row in rows)
+    adopted_here = Resolution.objects.published().adopted().filter(jurisdiction=OuterRef("pk"))
+    local_rows = (
+        Jurisdiction.objects.filter(Exists(adopted_here), level__in=rules.LOCAL_LEVELS)
+        .annotate(
+            # The county the map colours: a county's own FIPS, else the county a place lies in.
+            map_county=Case(When(level=Level.COUNTY, then=F("fips")), default=F("county__fips"))
+        )
+        .order_by()
+        .values_list("level", "parent__usps", "map_county")
+        .annotate(jurisdictions=Count("id"))
+    )
+    # Rows in the shape of rules.MEASURE_FIELDS: (id, level, usps, parent usps, fips, county fips, kind,
+    # status, published); measures_from_rows picks the state and county that matter for each level.
+    rows = [
+        (0, level, usps, None, None, None, kind, status, True) for level, usps, kind, status in state_rows
+    ]
+    local_acted = {}
+    for level, usps, county_fips, jurisdictions in local_rows:
+        rows.append((0, level, None, usps, county_fips, county_fips, "", Status.ADOPTED, True))
+        local_acted[(usps, level)] = local_acted.get((usps, level), 0) + jurisdictions
+    return StatusInputs(rules.measures_from_rows(rows), local_acted)
 
 
 def county_index(with_shapes=False):
@@ -159,7 +207,8 @@ def national_progress(latest_count=6, with_county_layer=False):
             "name", "usps", "fips", "is_territory", "level", "slug", "shape", "population"
         )
     )
-    measures = status_inputs()
+    inputs = status_inputs()
+    measures = inputs.measures
     results = rules.state_results(measures, [s.usps for s in states])
     regions = _state_regions(states, results)
     fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
@@ -183,7 +232,7 @@ def national_progress(latest_count=6, with_county_layer=False):
         county_counts=county_counts,
         counties_total=len(county_status),
         counties_covered=covered,
-        local_acted=local_jurisdictions_acted(),
+        local_acted=inputs.local_acted_by_level(),
         federal=list(
             Resolution.objects.published()
             .filter(jurisdiction__level=Level.NATION)
@@ -200,41 +249,38 @@ def national_progress(latest_count=6, with_county_layer=False):
     )
 
 
-def local_jurisdictions_acted():
-    """{level: number of counties / places / districts with an adopted, published measure} (one query)."""
-    rows = (
-        Jurisdiction.objects.filter(
-            level__in=rules.LOCAL_LEVELS, resolutions__published=True, resolutions__status=Status.ADOPTED
-        )
-        .values("level")
-        .annotate(n=Count("id", distinct=True))
-    )
-    acted = dict.fromkeys(rules.LOCAL_LEVELS, 0)
-    acted.update({row["level"]: row["n"] for row in rows})
-    return acted
+def adoption_counts():
+    """{("state" or "local", year): adopted, published measures with a known date} (one aggregate query).
 
-
-def adoption_timeline():
-    """Cumulative adopted measures by year, state-level and local apart (one aggregate query)."""
+    Only years with a measure appear: federal measures are not counted, so a year
+    with nothing but a federal one is absent, not zero.
+    """
+    # Levels through small id subqueries rather than a join: the count is then an index-only scan of
+    # `resolution_adopted_published`, never a join over every adopted resolution.
+    state_ids = Jurisdiction.objects.filter(level=Level.STATE).values("pk")
+    local_ids = Jurisdiction.objects.filter(level__in=rules.LOCAL_LEVELS).values("pk")
     rows = (
         Resolution.objects.published()
         .adopted()
         .exclude(adopted_on=None)
-        .filter(jurisdiction__level__in=[Level.STATE, *rules.LOCAL_LEVELS])
         .annotate(year=ExtractYear("adopted_on"))
-        .values("year")
+        .values_list("year")
         .annotate(
-            state=Count("id", filter=Q(jurisdiction__level=Level.STATE)),
-            local=Count("id", filter=Q(jurisdiction__level__in=rules.LOCAL_LEVELS)),
+            state=Count("jurisdiction", filter=Q(jurisdiction__in=state_ids)),
+            local=Count("jurisdiction", filter=Q(jurisdiction__in=local_ids)),
         )
-        .order_by("year")
+        .order_by()
     )
     counts = {}
-    for row in rows:
-        counts[("state", row["year"])] = row["state"]
-        counts[("local", row["year"])] = row["local"]
+    for year, state, local in rows:
+        counts.update({(series, year): n for series, n in (("state", state), ("local", local)) if n})
+    return counts
+
+
+def adoption_timeline():
+    """Cumulative adopted measures by year, state-level and local apart (one query)."""
     return cumulative_timeline(
-        counts, {"state": "State laws and resolutions", "local": "County and city actions"}
+        adoption_counts(), {"state": "State laws and resolutions", "local": "County and city actions"}
     )
 
 

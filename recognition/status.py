@@ -64,10 +64,7 @@ class _RankedStatus(enum.StrEnum):
         member.rule = rule
         return member
 
-    @property
-    def rank(self) -> int:
-        # Looked up, not searched: the rules compare ranks once per measure.
-        return _RANKS[type(self)][self.value]
+    rank: int  # set on every member below, once the declaration order is known
 
 
 class StateStatus(_RankedStatus):
@@ -93,11 +90,12 @@ class CountyStatus(_RankedStatus):
     NONE = "none", "No recognition yet", "No adopted local measure and no state law."
 
 
-# {status type: {value: rank}}: per type, since "none" is a value of both.
-_RANKS = {
-    status_type: {member.value: index for index, member in enumerate(status_type)}
-    for status_type in (StateStatus, CountyStatus)
-}
+# A plain attribute, not a property: the rules compare ranks once per measure, tens of thousands of
+# times for the national map.
+for _status_type in (StateStatus, CountyStatus):
+    for _index, _member in enumerate(_status_type):
+        _member.rank = _index
+del _status_type, _index, _member
 
 
 @dataclass(frozen=True, slots=True)

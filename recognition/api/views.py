@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from recognition import progress
 from recognition import status as rules
 from recognition.filters import MAX_QUERY_LENGTH, STATE_CHOICES, ResolutionFilter
-from recognition.models import LOCAL_LEVELS, Jurisdiction, Level, Resolution, Status
+from recognition.models import Jurisdiction, Level, Resolution
 
 from .serializers import JurisdictionSerializer, ResolutionSerializer, StateSerializer, absolute
 
@@ -131,23 +131,14 @@ def state_rows(request):
             "level", "name", "usps", "fips", "is_territory", "population", "population_year"
         )
     )
-    results = rules.state_results(progress.status_inputs(), [state.usps for state in states])
+    inputs = progress.status_inputs()
+    results = rules.state_results(inputs.measures, [state.usps for state in states])
+    local_acted = inputs.local_acted_by_state()
     state_measures = dict(
         Resolution.objects.published()
         .filter(jurisdiction__level=Level.STATE)
         .values_list("jurisdiction__usps")
         .annotate(n=Count("id"))
-        .order_by()
-    )
-    local_acted = dict(
-        Jurisdiction.objects.filter(
-            level__in=LOCAL_LEVELS,
-            parent__level=Level.STATE,
-            resolutions__published=True,
-            resolutions__status=Status.ADOPTED,
-        )
-        .values_list("parent__usps")
-        .annotate(n=Count("id", distinct=True))
         .order_by()
     )
     resolutions_url = reverse("api:resolutions", request=request)
