@@ -1,8 +1,8 @@
 """WSGI entry point (gunicorn config.wsgi).
 
 Repeated visits to public pages are answered by the finished-page cache in
-front of Django (recognition/caching.py), so a front-page link costs two
-cache reads per request.
+front of Django (recognition/caching.py): a front-page link costs a lookup in
+the worker's memory, the data version kept exact by Redis announcements.
 """
 
 import os

@@ -10,25 +10,35 @@ The version is a random token rather than a counter, so a rolled-back
 transaction or a restored backup can never bring back a key that was cached
 for other data.
 
-Reading it costs one cache lookup: the database row is mirrored in the cache,
-and a bump deletes the mirror (at once, and again when the transaction commits),
-so the next reader fetches the new token. With Redis (REDIS_URL) every worker
-shares the mirror; with the local-memory cache of a single-process local run the
-mirror lives a few seconds at most, in case several processes share a database.
+Reading it costs one cache lookup: the database row is mirrored in the cache.
+A bump deletes the mirror at once (so the changing transaction itself reads its
+new token) and, when the transaction commits, stores the committed row there;
+readers that find no mirror only ever *add* one, so a reader that read the row
+just before a commit can never put the old token back. With Redis (REDIS_URL)
+every worker shares the mirror, and each change to it is announced on a Redis
+channel: the finished-page cache in front of Django keeps a copy of the version
+per process and reads it again only when told (see `VersionWatch`). With the
+local-memory cache of a single-process local run the mirror lives a few seconds
+at most, in case several processes share a database.
 """
 
 import hashlib
+import os
+import threading
+import time
 import uuid
 from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import condition
+from redis.exceptions import RedisError
 
 PAGE_TIMEOUT = 60 * 60 * 24  # a day; the version in the key is what keeps pages fresh
 VERSION_KEY = "data-version"
@@ -43,17 +53,55 @@ def current_version():
     """(token, changed_at) of the data: from the cache, else from its database row."""
     row = cache.get(VERSION_KEY)
     if row is None:
-        from .models import DataVersion
-
-        row = DataVersion.objects.filter(pk=DataVersion.SINGLETON).values_list("token", "changed_at").first()
-        if row is None:
-            row = bump_data_version()
-        cache.set(VERSION_KEY, row, _version_mirror_seconds())
+        row = _database_row() or bump_data_version()
+        # add, never set: this row may have been read just before a commit that has since stored
+        # its own (see _store_committed_version); an old token must not replace it.
+        cache.add(VERSION_KEY, row, _version_mirror_seconds())
     return row
 
 
-def _forget_mirror():
+def _database_row():
+    from .models import DataVersion
+
+    return DataVersion.objects.filter(pk=DataVersion.SINGLETON).values_list("token", "changed_at").first()
+
+
+def forget_version_mirror():
+    """Drop the cached copy of the data version (and tell every process): the next reader takes the database's."""
     cache.delete(VERSION_KEY)
+    _announce_change()
+
+
+def _store_committed_version():
+    """After a commit: put the committed row in the mirror, whatever other commits did meanwhile.
+
+    Set the row, then read it again: if another commit replaced it in between, set that one
+    too. The last set is always checked against the database after it was made, and a later
+    commit makes its own, so the mirror ends on the latest committed row.
+    """
+    row = _database_row()
+    for _attempt in range(5):
+        if row is None:
+            break
+        cache.set(VERSION_KEY, row, _version_mirror_seconds())
+        latest = _database_row()
+        if latest == row:
+            _announce_change()
+            return
+        row = latest
+    forget_version_mirror()  # changing faster than this loop: let the next reader fetch it
+
+
+def _announce_change():
+    """Tell every process's VersionWatch that the mirror changed (Redis only; others read it each time)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        backend._cache.get_client(write=True).publish(_channel(backend), b"")
+
+
+def _channel(backend):
+    # The mirror's own full key: prefixed like every key of this site, so sites sharing a Redis never mix.
+    return backend.make_and_validate_key(VERSION_KEY)
 
 
 def bump_data_version(**_signal_kwargs):
@@ -69,8 +117,8 @@ def bump_data_version(**_signal_kwargs):
             DataVersion.objects.update_or_create(
                 pk=DataVersion.SINGLETON, defaults={"token": token, "changed_at": now}
             )
-    _forget_mirror()
-    transaction.on_commit(_forget_mirror)
+    forget_version_mirror()
+    transaction.on_commit(_store_committed_version)
     return token, now
 
 
@@ -148,27 +196,105 @@ def public_page(view):
 STORE_HEADER = "X-Tracker-Page-Version"  # internal: never sent to a browser
 
 
-def _version_reader():
-    """A function reading the data version from the cache, as cheaply as the backend allows.
+# How long a process trusts its copy of the version without any announcement: only a safety net,
+# should the subscription break without the socket noticing (announcements are what keep it exact).
+KNOWN_VERSION_SECONDS = 2.0
+RESUBSCRIBE_SECONDS = 5.0
 
-    Django's Redis backend builds a new client object for every call, which is most
-    of the cost of this layer's hit path; with Redis this keeps one client (on the
-    same connection pool) per process instead. Same key, same serializer.
+
+class VersionWatch:
+    """The data version, per process, without a Redis read per request (Redis only).
+
+    Each change to the version mirror is announced on a Redis channel
+    (`_announce_change`). The watch subscribes to it and, per request, polls the
+    subscription's socket (microseconds); it reads the mirror again only when
+    something arrived, when its copy is KNOWN_VERSION_SECONDS old, or when it has
+    no copy. A request that starts after a change was announced therefore sees
+    the new version. Without a subscription (Redis refused it) it reads the
+    mirror on every call, as the local-memory fallback does.
     """
-    from django.core.cache.backends.redis import RedisCache
 
+    def __init__(self, backend):
+        # One client on the backend's connection pool, built once: Django's Redis backend builds a new
+        # client object for every call, which would be most of the cost of a hit.
+        self._client = backend._cache.get_client(write=False)
+        self._serializer = backend._cache._serializer
+        self._key = _channel(backend)
+        self._lock = threading.Lock()  # gunicorn's sync workers have one thread; this keeps threads safe
+        self._pubsub, self._pid, self._retry_at, self._reconnected = None, None, 0.0, False
+        self._known, self._read_at = None, 0.0
+
+    def __call__(self):
+        with self._lock:
+            if not self._subscribed():
+                return self._read()
+            now = time.monotonic()
+            if self._announced() or self._known is None or now - self._read_at > KNOWN_VERSION_SECONDS:
+                self._known, self._read_at = self._read(), now
+            return self._known
+
+    def _read(self):
+        value = self._client.get(self._key)
+        return None if value is None else self._serializer.loads(value)
+
+    def _subscribed(self):
+        if self._pubsub is not None and self._pid == os.getpid():
+            return True
+        # New, or a forked child: the parent's socket is not ours to use (nor to close).
+        self._pubsub, self._known = None, None
+        if time.monotonic() < self._retry_at:
+            return False
+        try:
+            pubsub = self._client.pubsub()
+            pubsub.subscribe(self._key)
+            # Only once Redis confirms is every later announcement sure to reach this process.
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                message = pubsub.get_message(timeout=0.1)
+                if message is not None and message["type"] == "subscribe":
+                    self._pubsub, self._pid, self._reconnected = pubsub, os.getpid(), False
+                    pubsub.connection.register_connect_callback(self._on_reconnect)
+                    return True
+            pubsub.close()
+        except RedisError:
+            pass
+        self._retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
+        return False
+
+    def _announced(self):
+        """Whether the copy may be stale: something arrived, or the subscription was interrupted."""
+        arrived = False
+        try:
+            while self._pubsub.get_message(timeout=0) is not None:
+                arrived = True
+        except RedisError:
+            self._unsubscribe()
+            return True
+        if self._reconnected:
+            # redis-py reconnected and subscribed again by itself, unconfirmed as yet, and announcements
+            # made meanwhile are lost: read now, and subscribe afresh on the next call.
+            self._unsubscribe()
+            return True
+        return arrived
+
+    def _on_reconnect(self, _connection):
+        self._reconnected = True
+
+    def _unsubscribe(self):
+        pubsub, self._pubsub = self._pubsub, None
+        try:
+            pubsub.connection.deregister_connect_callback(self._on_reconnect)
+            pubsub.close()
+        except (RedisError, OSError, ValueError):
+            pass  # it is being dropped anyway
+
+
+def _version_reader():
+    """The finished-page cache's way to read the data version: a VersionWatch with Redis, else a cache read."""
     backend = caches["default"]
-    if not isinstance(backend, RedisCache):
-        return lambda: cache.get(VERSION_KEY)
-    client = backend._cache.get_client(write=False)
-    raw_key = backend.make_and_validate_key(VERSION_KEY)
-    serializer = backend._cache._serializer
-
-    def read():
-        value = client.get(raw_key)
-        return None if value is None else serializer.loads(value)
-
-    return read
+    if isinstance(backend, RedisCache):
+        return VersionWatch(backend)
+    return lambda: cache.get(VERSION_KEY)
 
 
 def _without_mark(start_response):
@@ -188,8 +314,10 @@ class FinishedPageCache:
     version they were built from. This layer keeps such finished answers (every
     header included: CSP, HSTS, ETag...) under the current data version and the
     request's address and encoding, and serves them, or a 304, without running
-    Django's middleware and views: two cache reads. Anything else, including
-    every POST, a request with cookies and the admin, goes to Django as usual.
+    Django's middleware and views. A page this process served lately is kept in
+    its memory too, and with Redis the version comes from a `VersionWatch`: a
+    repeat visit then costs no cache read at all. Anything else, including every
+    POST, a request with cookies and the admin, goes to Django as usual.
     """
 
     LOCAL_BYTES = 32 * 1024 * 1024  # per worker process

@@ -26,11 +26,11 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
-def run_manage(*args, database_url):
+def run_manage(*args, database_url, **environment):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, **environment},
         capture_output=True,
         text=True,
         timeout=300,
@@ -144,9 +144,26 @@ def empty_database():
         server.close()
 
 
+REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def shared_cache():
+    """A Redis database for a `manage.py` run with REDIS_URL, emptied before and after."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
+    try:
+        client.flushdb()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis does not answer at {REDIS_TEST_URL}: {error}")
+    yield client
+    client.flushdb()
+
+
 @postgresql_only
 def test_a_backup_restores_into_an_empty_database_with_the_same_data(
-    reload_reference_data_afterwards, transactional_db, empty_database, tmp_path
+    reload_reference_data_afterwards, transactional_db, empty_database, shared_cache, tmp_path
 ):
     call_command("import_resolutions", STARTER_DATASET, verbosity=0)
     settings_dict = connection.settings_dict
@@ -158,8 +175,11 @@ def test_a_backup_restores_into_an_empty_database_with_the_same_data(
     assert dump.stat().st_mode & 0o077 == 0, "a dump holds password hashes: owner-only"
 
     target_url = database_url(settings_dict, empty_database)
-    restored = run_manage("restore_database", str(dump), database_url=target_url)
+    # The site's shared cache still mirrors the version of the data before the restore.
+    shared_cache.set("tracker:1:data-version", b"the version of the data before the restore")
+    restored = run_manage("restore_database", str(dump), database_url=target_url, REDIS_URL=REDIS_TEST_URL)
     assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert not shared_cache.exists("tracker:1:data-version"), "workers would go on serving pre-restore pages"
 
     before, after = snapshot(settings_dict, settings_dict["NAME"]), snapshot(settings_dict, empty_database)
     # The starter dataset (61 measures, each with its sources), not an empty shell.

@@ -1,9 +1,16 @@
 """Cached pages are never stale: every change is visible on the next request; revisits get a 304."""
 
-import pytest
-from django.db import connection
+import os
+import uuid
 
-from recognition.models import Resolution, Source
+import pytest
+import redis
+from django.core.cache import cache, caches
+from django.db import connection
+from django.utils import timezone
+
+from recognition import caching
+from recognition.models import DataVersion, Resolution, Source
 from tests.conftest import ResolutionFactory, get_county, get_state
 from tests.html import map_regions
 
@@ -129,36 +136,41 @@ def test_filtered_list_never_scans_the_resolutions_table(params):
         assert "Seq Scan on recognition_resolution" not in plan, plan
 
 
+def call_wsgi(application, path, **headers):
+    """One request through a WSGI application, as gunicorn would make it: status, headers and body."""
+    from io import BytesIO
+    from wsgiref.util import setup_testing_defaults
+
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    environ = {"PATH_INFO": path, "HTTP_HOST": "testserver", "wsgi.input": BytesIO()}
+    environ.update({f"HTTP_{name.upper()}": value for name, value in headers.items()})
+    setup_testing_defaults(environ)
+    answer = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        answer["status"], answer["headers"] = status, dict(response_headers)
+
+    # As Django's test client does: starting or finishing a request must not close the test's connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        answer["body"] = b"".join(application(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return answer
+
+
 class TestFinishedPageCache:
     """The WSGI layer in front of Django (config/wsgi.py) serves repeat visits from the cache."""
 
     @staticmethod
     def call(path, **headers):
-        from io import BytesIO
-        from wsgiref.util import setup_testing_defaults
-
-        from django.core.signals import request_finished, request_started
-        from django.db import close_old_connections
-
         from config.wsgi import application
 
-        environ = {"PATH_INFO": path, "HTTP_HOST": "testserver", "wsgi.input": BytesIO()}
-        environ.update({f"HTTP_{name.upper()}": value for name, value in headers.items()})
-        setup_testing_defaults(environ)
-        answer = {}
-
-        def start_response(status, response_headers, exc_info=None):
-            answer["status"], answer["headers"] = status, dict(response_headers)
-
-        # As Django's test client does: starting or finishing a request must not close the test's connection.
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
-            answer["body"] = b"".join(application(environ, start_response))
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
-        return answer
+        return call_wsgi(application, path, **headers)
 
     def test_repeat_visit_is_identical_and_never_reaches_django(
         self, starter_dataset, django_assert_num_queries
@@ -185,3 +197,157 @@ class TestFinishedPageCache:
         self.call("/states/al/")
         assert self.call("/healthz")["status"].startswith("200")
         assert "X-Tracker-Page-Version" not in self.call("/states/al/", COOKIE="sessionid=x")["headers"]
+
+
+# --- The version mirror ------------------------------------------------------------------------------
+
+
+def test_a_reader_that_read_the_row_before_a_commit_cannot_put_it_back(monkeypatch, starter_dataset):
+    stale = caching.current_version()
+    cache.delete(caching.VERSION_KEY)  # nothing mirrored: the next reader goes to the database
+    committed = ("c" * 32, timezone.now())
+
+    def row_read_while_another_process_commits():
+        cache.set(caching.VERSION_KEY, committed)  # that commit stores its row (_store_committed_version)
+        return stale  # while this reader still got the row as it was
+
+    monkeypatch.setattr(caching, "_database_row", row_read_while_another_process_commits)
+    assert caching.current_version() == stale  # this request answers with what it read...
+    assert cache.get(caching.VERSION_KEY) == committed  # ...but the mirror keeps the newer row
+
+
+def test_the_mirror_ends_on_the_latest_commit_when_commits_overlap(monkeypatch, starter_dataset):
+    first, second = ("1" * 32, timezone.now()), ("2" * 32, timezone.now())
+    # The row changes (another commit) between this commit's set and its check.
+    rows = iter([first, second, second])
+    monkeypatch.setattr(caching, "_database_row", lambda: next(rows))
+    cache.set(caching.VERSION_KEY, ("0" * 32, timezone.now()))
+
+    caching._store_committed_version()
+
+    assert cache.get(caching.VERSION_KEY) == second
+
+
+def test_a_commit_stores_its_version_for_every_reader(starter_dataset, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
+    assert cache.get(caching.VERSION_KEY) == DataVersion.objects.values_list("token", "changed_at").get()
+
+
+# --- With Redis, as in production: the version watched, not read per request -------------------------
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The site's cache on Redis (REDIS_URL's backend), in a database and key prefix of its own."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis does not answer at {url}: {error}")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    yield caches["default"]
+    cache.clear()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """time.monotonic as recognition.caching sees it, moved by hand."""
+    now = [1000.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: now[0])
+    return now
+
+
+class TestFinishedPageCacheOnRedis:
+    @pytest.fixture
+    def application(self, redis_cache):
+        from django.core.wsgi import get_wsgi_application
+
+        application = caching.FinishedPageCache(get_wsgi_application())
+        assert isinstance(application._read_version, caching.VersionWatch)
+        return application
+
+    def test_a_repeat_visit_reads_nothing_from_redis_or_the_database(
+        self, application, starter_dataset, monkeypatch, django_assert_num_queries
+    ):
+        first = self.warm(application, "/states/al/")
+        reads = []
+        monkeypatch.setattr(redis_cache_backend(), "get", lambda *args, **kwargs: reads.append(args))
+        monkeypatch.setattr(caching.VersionWatch, "_read", lambda watch: reads.append("version"))
+        with django_assert_num_queries(0):
+            second = call_wsgi(application, "/states/al/")
+        assert second == first
+        assert reads == []
+
+    @staticmethod
+    def warm(application, path):
+        """Two visits: Django answers the first and mirrors the version; the watch keeps it on the second."""
+        call_wsgi(application, path)
+        return call_wsgi(application, path)
+
+    def test_a_change_is_visible_on_the_next_request(self, application, starter_dataset):
+        before = map_regions(self.warm(application, "/states/wy/")["body"].decode())[WYOMING_ALBANY]
+        ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))
+        after = map_regions(call_wsgi(application, "/states/wy/")["body"].decode())[WYOMING_ALBANY]
+        assert (before, after) == ("none", "county")
+
+    def test_a_committed_change_is_visible_on_the_next_request(
+        self, application, starter_dataset, django_capture_on_commit_callbacks
+    ):
+        etag = self.warm(application, "/")["headers"]["ETag"]
+        with django_capture_on_commit_callbacks(execute=True):
+            ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
+        answer = call_wsgi(application, "/", IF_NONE_MATCH=etag)
+        assert answer["status"].startswith("200")
+        assert map_regions(answer["body"].decode())["56"] == "law"
+
+
+class TestVersionWatch:
+    """The watch trusts its copy until told, and never longer than KNOWN_VERSION_SECONDS."""
+
+    def test_reads_again_when_a_change_is_announced_and_only_then(self, redis_cache, clock):
+        watch = caching.VersionWatch(redis_cache)
+        cache.set(caching.VERSION_KEY, ("a" * 32, None))
+        assert watch() == ("a" * 32, None)
+        cache.set(caching.VERSION_KEY, ("b" * 32, None))  # changed behind its back: not announced
+        assert watch() == ("a" * 32, None)
+        caching._announce_change()
+        assert watch() == ("b" * 32, None)
+
+    def test_an_unannounced_change_is_seen_once_the_copy_is_old(self, redis_cache, clock):
+        watch = caching.VersionWatch(redis_cache)
+        cache.set(caching.VERSION_KEY, ("a" * 32, None))
+        watch()
+        cache.set(caching.VERSION_KEY, ("b" * 32, None))
+        clock[0] += caching.KNOWN_VERSION_SECONDS / 2
+        assert watch() == ("a" * 32, None)
+        clock[0] += caching.KNOWN_VERSION_SECONDS
+        assert watch() == ("b" * 32, None)
+
+    def test_a_lost_subscription_makes_it_read_again(self, redis_cache, clock):
+        watch = caching.VersionWatch(redis_cache)
+        cache.set(caching.VERSION_KEY, ("a" * 32, None))
+        watch()
+        watch._pubsub.connection.disconnect()  # e.g. Redis restarted: announcements may have been missed
+        cache.set(caching.VERSION_KEY, ("b" * 32, None))
+        assert watch() == ("b" * 32, None)
+
+    def test_without_a_subscription_it_reads_every_time(self, redis_cache, clock, monkeypatch):
+        watch = caching.VersionWatch(redis_cache)
+        monkeypatch.setattr(
+            watch._client, "pubsub", lambda: (_ for _ in ()).throw(redis.ConnectionError("refused"))
+        )
+        cache.set(caching.VERSION_KEY, ("a" * 32, None))
+        assert watch() == ("a" * 32, None)
+        cache.set(caching.VERSION_KEY, ("b" * 32, None))
+        assert watch() == ("b" * 32, None)
+
+
+def redis_cache_backend():
+    return caches["default"]

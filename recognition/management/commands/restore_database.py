@@ -11,6 +11,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
+from recognition.caching import forget_version_mirror
+
 from .backup_database import (
     archive_table_count,
     conninfo,
@@ -93,6 +95,9 @@ class Command(BaseCommand):
             ],
             settings_dict,
         )
+        # Pages cached for the data before the restore are keyed by its version, still mirrored in the
+        # shared cache: forget it, so that every worker reads the restored database's own version.
+        forget_version_mirror()
         if verbosity >= 1:
             self.stdout.write(
                 f"Restored {path} ({tables} tables) into {describe(settings_dict)}.\n"
