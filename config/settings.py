@@ -181,6 +181,10 @@ if BEHIND_PROXY:
 # Redirect plain HTTP to HTTPS where TLS exists: behind the TLS-terminating proxy. Without one
 # (`make serve` on 127.0.0.1, the test server) there is no HTTPS to send anyone to.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", BEHIND_PROXY and not DEBUG)
+# The header in which the reverse proxy passes the visitor's address on (nginx: `proxy_set_header X-Real-IP
+# $remote_addr;`), read by recognition.security.client_ip for rate limits and lockouts. Empty: REMOTE_ADDR.
+# Name only a header the proxy sets (and overwrites): clients can send any header they like.
+CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "").strip()
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers poll over plain HTTP
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
@@ -248,21 +252,22 @@ SPECTACULAR_SETTINGS = {
 
 # Admin sign-in is protected against guessing (django-axes): 5 failed attempts for one username from one
 # address lock that pair out for an hour; the same person can still sign in from another address. Failed
-# attempts are kept in the database (shared by every worker and server). The client address is REMOTE_ADDR,
-# as for the submission rate limit below: behind a reverse proxy that is the proxy's, so every client would
-# share it; see README "Staff, roles and moderation" for the two settings to set there.
+# attempts are kept in the database (shared by every worker and server). The client address comes from
+# recognition.security.client_ip, as for the submission rate limit below.
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
+AXES_CLIENT_IP_CALLABLE = "recognition.security.client_ip"
 
 # Public submissions are rate-limited per client address (django-ratelimit, recognition/views.py): the
 # counts live in the default cache, so they are shared by every worker only with REDIS_URL set (local
 # memory counts per process). django-ratelimit is used as a decorator, not an installed app, so its system
 # check (which calls every cache but memcached and Redis unfit) does not stop a local run on local memory.
 RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "recognition.security.client_ip"
 
 LOGGING = {
     "version": 1,

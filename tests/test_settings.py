@@ -47,3 +47,11 @@ def test_database_url_selects_the_engine():
         "shell", "-c", code, DJANGO_SECRET_KEY="x", DATABASE_URL="postgres://u@127.0.0.1:5432/somewhere"
     )
     assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql"
+
+
+def test_client_address_header_comes_from_the_environment():
+    code = "from django.conf import settings; print(repr(settings.CLIENT_IP_HEADER))"
+    unset = run_manage("shell", "-c", code, DJANGO_SECRET_KEY="x")
+    proxied = run_manage("shell", "-c", code, DJANGO_SECRET_KEY="x", DJANGO_CLIENT_IP_HEADER="X-Real-IP")
+    assert unset.stdout.strip().splitlines()[-1] == "''"
+    assert proxied.stdout.strip().splitlines()[-1] == "'X-Real-IP'"

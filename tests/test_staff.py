@@ -752,6 +752,25 @@ def test_five_wrong_passwords_lock_the_account_out_from_that_address_only(client
     assert elsewhere.status_code == 302 and elsewhere["Location"] == reverse("admin:index")
 
 
+def test_behind_a_proxy_the_lockout_is_per_visitor_address(client, editor, settings):
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
+    proxy = "10.0.0.2"
+
+    def through_proxy(password, visitor):
+        return Client().post(
+            reverse("admin:login"),
+            {"username": "editor", "password": password, "next": reverse("admin:index")},
+            REMOTE_ADDR=proxy,
+            HTTP_X_REAL_IP=visitor,
+        )
+
+    for _attempt in range(5):
+        through_proxy("wrong", "203.0.113.10")
+    assert through_proxy(PASSWORD, "203.0.113.10").status_code == 429
+    colleague = through_proxy(PASSWORD, "198.51.100.10")
+    assert colleague.status_code == 302 and colleague["Location"] == reverse("admin:index")
+
+
 def test_the_lockout_is_per_username(client, editor, publisher):
     for _attempt in range(5):
         sign_in(client, "editor", "wrong", "203.0.113.8")

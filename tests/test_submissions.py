@@ -161,6 +161,46 @@ def test_five_an_hour_per_address_then_429():
     assert Submission.objects.count() == 6
 
 
+PROXY = "10.0.0.2"  # behind nginx, every request comes from the proxy's address
+
+
+def post_through_proxy(data, real_address):
+    return Client().post(SUBMIT, data, REMOTE_ADDR=PROXY, HTTP_X_REAL_IP=real_address)
+
+
+def test_behind_a_proxy_the_limit_is_per_visitor_not_for_the_whole_site(settings):
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
+    for number in range(5):
+        assert (
+            post_through_proxy(report(jurisdiction_name=f"County {number}"), "198.51.100.20").status_code
+            == 302
+        )
+    assert post_through_proxy(report(jurisdiction_name="County 6"), "198.51.100.20").status_code == 429
+    assert post_through_proxy(report(jurisdiction_name="Another visitor"), "198.51.100.21").status_code == 302
+    assert Submission.objects.count() == 6
+
+
+def test_without_the_setting_a_forged_header_changes_nothing():
+    for number in range(5):
+        assert (
+            post_through_proxy(
+                report(jurisdiction_name=f"County {number}"), f"198.51.100.{number}"
+            ).status_code
+            == 302
+        )
+    assert post_through_proxy(report(jurisdiction_name="County 6"), "198.51.100.99").status_code == 429
+
+
+@pytest.mark.parametrize("value", ["", "not-an-address", "198.51.100.7, 10.0.0.1", "999.1.1.1"])
+def test_a_malformed_client_address_header_falls_back_to_the_connection(settings, value):
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
+    for number in range(5):
+        assert post_through_proxy(report(jurisdiction_name=f"County {number}"), value).status_code == 302
+    assert (
+        post_through_proxy(report(jurisdiction_name="County 6"), value).status_code == 429
+    )  # the proxy's limit
+
+
 def test_the_rate_limit_counts_only_posts():
     for _ in range(8):
         assert Client().get(SUBMIT, REMOTE_ADDR="192.0.2.30").status_code == 200
