@@ -278,7 +278,7 @@ class TestFinishedPageCacheOnRedis:
     ):
         first = self.warm(application, "/states/al/")
         reads = []
-        monkeypatch.setattr(redis_cache_backend(), "get", lambda *args, **kwargs: reads.append(args))
+        monkeypatch.setattr(caches["default"], "get", lambda *args, **kwargs: reads.append(args))
         monkeypatch.setattr(caching.VersionWatch, "_read", lambda watch: reads.append("version"))
         with django_assert_num_queries(0):
             second = call_wsgi(application, "/states/al/")
@@ -347,7 +347,3 @@ class TestVersionWatch:
         assert watch() == ("a" * 32, None)
         cache.set(caching.VERSION_KEY, ("b" * 32, None))
         assert watch() == ("b" * 32, None)
-
-
-def redis_cache_backend():
-    return caches["default"]
