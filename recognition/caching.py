@@ -244,8 +244,8 @@ class VersionWatch:
         self._pubsub, self._known = None, None
         if time.monotonic() < self._retry_at:
             return False
+        pubsub = self._client.pubsub()
         try:
-            pubsub = self._client.pubsub()
             pubsub.subscribe(self._key)
             # Only once Redis confirms is every later announcement sure to reach this process.
             deadline = time.monotonic() + 1.0
@@ -255,9 +255,9 @@ class VersionWatch:
                     self._pubsub, self._pid, self._reconnected = pubsub, os.getpid(), False
                     pubsub.connection.register_connect_callback(self._on_reconnect)
                     return True
-            pubsub.close()
         except RedisError:
             pass
+        pubsub.close()
         self._retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
         return False
 

@@ -340,9 +340,11 @@ class TestVersionWatch:
 
     def test_without_a_subscription_it_reads_every_time(self, redis_cache, clock, monkeypatch):
         watch = caching.VersionWatch(redis_cache)
-        monkeypatch.setattr(
-            watch._client, "pubsub", lambda: (_ for _ in ()).throw(redis.ConnectionError("refused"))
-        )
+
+        def refused(pubsub, *channels):
+            raise redis.ResponseError("unknown command 'SUBSCRIBE'")  # as a Redis without pub/sub answers
+
+        monkeypatch.setattr(redis.client.PubSub, "subscribe", refused)
         cache.set(caching.VERSION_KEY, ("a" * 32, None))
         assert watch() == ("a" * 32, None)
         cache.set(caching.VERSION_KEY, ("b" * 32, None))
