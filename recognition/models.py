@@ -428,7 +428,7 @@ class Resolution(models.Model):
             ),
             # The adopted measures behind the home page's figures, read index-only: the EXISTS per
             # jurisdiction in progress.status_inputs (which counties, cities and districts acted) and the
-            # count by year of adoption in progress.adoption_timeline.
+            # count by year of adoption in progress.adoption_counts.
             models.Index(
                 fields=["jurisdiction", "adopted_on"],
                 condition=Q(published=True, status=Status.ADOPTED),

@@ -2,7 +2,8 @@
 
 Each function here runs a handful of queries whatever the size of the data and
 hands plain objects to the templates: statuses come from the pure rules in
-`recognition.status`, over one `values_list` query.
+`recognition.status`, over small `values_list` queries (never one row per resolution
+for the national map).
 """
 
 from dataclasses import dataclass, field
