@@ -104,6 +104,17 @@ class ImportUploadForm(forms.Form):
         help_text="UTF-8 CSV with the starter dataset's header (save from a spreadsheet as “CSV UTF-8”). "
         "At most 2 MB.",
     )
+    overwrite = forms.BooleanField(
+        label="Overwrite records edited in the admin",
+        required=False,
+        help_text="Without it, a row for a record someone changed in the admin since its import is skipped. "
+        "Publication is never changed by an import either way.",
+    )
+
+    def __init__(self, *args, may_overwrite=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_overwrite:  # an editor's import never replaces what staff wrote
+            del self.fields["overwrite"]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

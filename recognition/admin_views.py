@@ -53,15 +53,18 @@ def import_resolutions_view(model_admin, request):
     allow_publish = can_publish(request.user)
     if request.method == "POST" and "payload" in request.POST:
         return _confirm_import(model_admin, request, allow_publish)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, may_overwrite=allow_publish)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        overwrite = form.cleaned_data.get("overwrite", False)
         data = upload.read()
-        report = import_resolutions(io.BytesIO(data), dry_run=True, allow_publish=allow_publish)
+        report = import_resolutions(
+            io.BytesIO(data), dry_run=True, allow_publish=allow_publish, overwrite=overwrite
+        )
         payload = ""
         if report.ok:
             payload = signing.dumps(
-                {"name": upload.name, "text": data.decode("utf-8-sig")},
+                {"name": upload.name, "text": data.decode("utf-8-sig"), "overwrite": overwrite},
                 salt=_import_salt(request),
                 compress=True,
             )
@@ -77,7 +80,14 @@ def import_resolutions_view(model_admin, request):
     return TemplateResponse(request, "admin/recognition/resolution/import.html", context)
 
 
+def _skip_remedy(allow_publish):
+    if allow_publish:
+        return "to put the file's values back, upload it again with “Overwrite records edited in the admin” ticked"
+    return "a publisher can import the file to overwrite it"
+
+
 def _preview(model_admin, request, report, filename, payload, changed_since=False):
+    remedy = _skip_remedy(report.allow_publish)
     context = _context(
         model_admin,
         request,
@@ -87,6 +97,8 @@ def _preview(model_admin, request, report, filename, payload, changed_since=Fals
         payload=payload,
         changed_since=changed_since,
         allow_publish=report.allow_publish,
+        skipped=[row.skip_message(remedy) for row in report.skipped_rows],
+        overwritten=[row for row in report.rows if row.overwritten],
     )
     return TemplateResponse(request, "admin/recognition/resolution/import_preview.html", context)
 
@@ -105,7 +117,11 @@ def _confirm_import(model_admin, request, allow_publish):
             request, "That preview could not be read: nothing was imported. Upload the file again."
         )
         return start_again
-    report = import_resolutions(io.StringIO(payload["text"]), dry_run=False, allow_publish=allow_publish)
+    # The preview's choice, and only for someone who may still publish when confirming.
+    overwrite = allow_publish and payload.get("overwrite", False)
+    report = import_resolutions(
+        io.StringIO(payload["text"]), dry_run=False, allow_publish=allow_publish, overwrite=overwrite
+    )
     if not report.ok:
         # The records changed between the preview and the confirmation: show what stands in the way now.
         return _preview(model_admin, request, report, payload["name"], "", changed_since=True)

@@ -7,8 +7,12 @@ returns an `ImportReport` that either door can render.
 All or nothing, in three passes:
 1. read the file into raw rows, each with the line it starts on (header = line 1);
 2. parse every row, match its jurisdiction and its existing resolution (lookups
-   are fetched once for the whole file), and plan created/updated/unchanged;
+   are fetched once for the whole file), and plan created/updated/unchanged/skipped;
 3. write, only when no row has an error and this is not a dry run, in one transaction.
+
+A re-import never undoes staff work: an existing record keeps its publication, and a record
+that staff changed since its last import (told by its change history) is skipped unless the
+caller asks to overwrite it.
 
 See /work/shared/README.md (copied into the project README) for the columns.
 """
@@ -29,6 +33,10 @@ from django.utils.text import slugify
 
 from .dates import PartialDate
 from .models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status, name_key
+
+# Every write of an import carries this reason in the record's history (then ", line N"): it is how a
+# later import tells the values it wrote from a person's edits.
+CHANGE_REASON = "CSV import"
 
 COLUMNS = (
     "level", "state", "jurisdiction", "county", "fips", "body", "kind", "status", "identifier", "title",
@@ -80,6 +88,17 @@ class Action(enum.StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # the file differs from a record staff changed: left as staff left it
+
+
+class StaffChange(enum.StrEnum):
+    """Why a record is the staff's rather than the file's: a row that differs from it is skipped."""
+
+    EDITED = "edited in the admin since import"
+    ENTERED = "entered in the admin, not by an import"
+
+
+OVERWRITE_HINT = "use --overwrite"
 
 
 @dataclass(frozen=True)
@@ -91,8 +110,19 @@ class RowResult:
     jurisdiction: str  # "Mobile County, AL"
     resolution: str  # its identifier, else its title
     published: bool
-    changed_fields: tuple[str, ...] = ()  # for an update: the columns whose values changed
+    changed_fields: tuple[str, ...] = ()  # for an update or a skip: the columns whose values differ
     resolution_id: int | None = None  # None in a dry run for a resolution not created yet
+    staff_change: StaffChange | None = None  # set when the row differs from a record staff changed
+
+    @property
+    def overwritten(self):
+        return self.action == Action.UPDATED and self.staff_change is not None
+
+    def skip_message(self, remedy=OVERWRITE_HINT):
+        """E.g. "line 12: skipped, edited in the admin since import; use --overwrite"; "" unless skipped."""
+        if self.action != Action.SKIPPED:
+            return ""
+        return f"line {self.line}: skipped, {self.staff_change}; {remedy}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +140,7 @@ class NewJurisdiction:
 class ImportReport:
     dry_run: bool
     allow_publish: bool = True  # False: every row comes in as a draft (an editor's import)
+    overwrite: bool = False  # True: records staff changed since their import are updated all the same
     errors: list[RowError] = field(default_factory=list)
     rows: list[RowResult] = field(default_factory=list)  # empty when there are errors
     new_jurisdictions: list[NewJurisdiction] = field(default_factory=list)
@@ -138,6 +169,21 @@ class ImportReport:
         return self._count(Action.UNCHANGED)
 
     @property
+    def skipped(self):
+        return self._count(Action.SKIPPED)
+
+    @property
+    def skipped_rows(self):
+        return [row for row in self.rows if row.action == Action.SKIPPED]
+
+    def skip_reasons(self):
+        """Why rows were skipped, in a few words: "edited in the admin since import"."""
+        reasons = {row.staff_change for row in self.skipped_rows}
+        if len(reasons) == 1:
+            return str(reasons.pop())
+        return "edited or entered in the admin" if reasons else ""
+
+    @property
     def published(self):
         return sum(1 for row in self.rows if row.published)
 
@@ -150,9 +196,10 @@ class ImportReport:
         if self.errors:
             return f"{len(self.errors)} error(s); nothing was imported."
         verb = "would be" if self.dry_run else "were"
+        skipped = f", {self.skipped} skipped ({self.skip_reasons()})" if self.skipped else ""
         return (
             f"{len(self.rows)} rows: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged ({self.published} published, {self.drafts} drafts); "
+            f"{self.unchanged} unchanged{skipped}; {self.published} published, {self.drafts} drafts; "
             f"{len(self.new_jurisdictions)} new places or districts {verb} created."
         )
 
@@ -160,19 +207,24 @@ class ImportReport:
 # --- Public entry point ---------------------------------------------------------------------------
 
 
-def import_resolutions(source, *, dry_run=False, allow_publish=True):
+def import_resolutions(source, *, dry_run=False, allow_publish=True, overwrite=False):
     """Validate a CSV file and, if every row is valid and `dry_run` is false, import it.
 
     `source` is a path (str or Path) or an open file, text or binary (an admin upload).
     Raises OSError only when a path cannot be opened; every problem in the file's
     contents is reported in `ImportReport.errors` instead.
 
-    A row is published when it has a source link and is not of low confidence. With
-    `allow_publish=False` (someone who may not publish: an editor in the admin) every new
-    record comes in as a draft, an existing record keeps its publication, and a row that
-    would change a published record is an error: only a publisher changes what the public sees.
+    A new record is published when it has a source link and is not of low confidence. An
+    existing record keeps its publication whatever the row says: publishing and unpublishing
+    are a publisher's decisions, which a file must not undo. With `allow_publish=False`
+    (someone who may not publish: an editor in the admin) every new record comes in as a
+    draft, and a row that would change a published record is an error.
+
+    A row for a record that staff changed since its last import (or entered in the admin) is
+    skipped, so that re-importing a file never undoes their corrections; `overwrite=True` is
+    the explicit way to put the file's values back.
     """
-    report = ImportReport(dry_run=dry_run, allow_publish=allow_publish)
+    report = ImportReport(dry_run=dry_run, allow_publish=allow_publish, overwrite=overwrite)
     raw_rows, report.errors = read_rows(source)
     if report.errors:
         return report
@@ -185,11 +237,13 @@ def import_resolutions(source, *, dry_run=False, allow_publish=True):
     report.errors = sorted(report.errors + match_errors + find_duplicates(targets), key=_error_order)
     if report.errors:
         return report
-    plans = plan_rows(targets, ExistingResolutions.for_targets(targets))
+    plans = plan_rows(targets, ExistingResolutions.for_targets(targets), overwrite=overwrite)
+    report.errors = lowered_confidence(plans)
     if not allow_publish:
-        report.errors = published_changes(plans)
-        if report.errors:
-            return report
+        report.errors += published_changes(plans)
+    if report.errors:
+        report.errors.sort(key=_error_order)
+        return report
     if not dry_run:
         write(plans, lookups)
     report.rows = [plan.result() for plan in plans]
@@ -668,29 +722,112 @@ def find_duplicates(targets):
 
 # --- Pass 2c: planning against existing resolutions -----------------------------------------------
 
+_DATE_FIELDS = tuple(f"{column}{suffix}" for column in _DATE_COLUMNS for suffix in ("", "_precision"))
+# What an import writes and a person may later change: everything a row sets except publication.
+_IMPORTED_RESOLUTION_FIELDS = (
+    "jurisdiction_id", "kind", "status", "body", "identifier", "title", "summary", "confidence", *_DATE_FIELDS,
+)  # fmt: skip
+_IMPORTED_SOURCE_FIELDS = ("url", "title", "accessed_on")
+_KEY_FIELDS = ("jurisdiction_id", "kind", "identifier", "title")
+
+
+def _natural_key(jurisdiction_id, kind, identifier, title):
+    """The same shape as Target.natural_key."""
+    if identifier:
+        return (jurisdiction_id, kind, "identifier", identifier)
+    return (jurisdiction_id, kind, "title", title)
+
+
+def _imported_values(history, fields, *extra):
+    """{id: values} as the latest import left each object, read from its change history in one query."""
+    latest = {}
+    entries = (
+        history.filter(history_change_reason__startswith=CHANGE_REASON)
+        .order_by("-history_date", "-history_id")
+        .values("id", *extra, *fields)
+    )
+    for entry in entries:
+        latest.setdefault(entry.pop("id"), entry)
+    return latest
+
 
 class ExistingResolutions:
-    """The resolutions (with their sources) of every matched jurisdiction, in two queries."""
+    """The resolutions (with their sources) the file can match, and what their last import wrote.
 
-    def __init__(self, resolutions):
-        self.by_key = {}
-        for resolution in resolutions:
-            self.by_key[self.natural_key(resolution)] = resolution
+    A fixed number of queries whatever the file's length: the resolutions of every matched
+    jurisdiction with their sources, their import history, their sources' import history, and
+    (only when staff moved an imported record to another jurisdiction) those records.
+    """
+
+    def __init__(self, resolutions, imports):
+        self.by_key = {self.natural_key(resolution): resolution for resolution in resolutions}
+        self.imports = imports  # {resolution id: its imported values}
+        self.by_imported_key = {}  # records staff re-keyed (number, title, jurisdiction) since import
+        self.source_imports = defaultdict(dict)  # {resolution id: {source id: its imported values}}
 
     @staticmethod
     def natural_key(resolution):
-        """The same shape as Target.natural_key."""
-        if resolution.identifier:
-            return (resolution.jurisdiction_id, resolution.kind, "identifier", resolution.identifier)
-        return (resolution.jurisdiction_id, resolution.kind, "title", resolution.title)
+        return _natural_key(*(getattr(resolution, name) for name in _KEY_FIELDS))
 
     @classmethod
     def for_targets(cls, targets):
         ids = {target.jurisdiction.pk for target in targets if target.jurisdiction.pk is not None}
-        return cls(Resolution.objects.filter(jurisdiction_id__in=ids).prefetch_related("sources"))
+        if not ids:
+            return cls([], {})
+        resolutions = list(Resolution.objects.filter(jurisdiction_id__in=ids).prefetch_related("sources"))
+        # Every record now in these jurisdictions or imported into one of them, with its latest import
+        # wherever that was (a subquery: still one query).
+        involved = Resolution.history.filter(
+            Q(jurisdiction_id__in=ids) | Q(id__in=[resolution.pk for resolution in resolutions])
+        ).values("id")
+        imports = _imported_values(Resolution.history.filter(id__in=involved), _IMPORTED_RESOLUTION_FIELDS)
+        moved = set(imports) - {resolution.pk for resolution in resolutions}
+        if moved:  # includes deleted records, which the query simply does not return
+            resolutions += Resolution.objects.filter(pk__in=moved).prefetch_related("sources")
+        existing = cls(resolutions, imports)
+        matched = existing.match_rekeyed(targets, resolutions)
+        sources = _imported_values(
+            Source.history.filter(resolution_id__in=matched), _IMPORTED_SOURCE_FIELDS, "resolution_id"
+        )
+        for source_id, values in sources.items():
+            existing.source_imports[values.pop("resolution_id")][source_id] = values
+        return existing
+
+    def match_rekeyed(self, targets, resolutions):
+        """Let a row find the record it created even after staff changed that record's natural key.
+
+        Without this, correcting a number in the admin would make the next import create the
+        record again, beside the corrected one. Returns the ids of every record a row matches.
+        """
+        matched = {
+            self.by_key[key].pk for key in (target.natural_key for target in targets) if key in self.by_key
+        }
+        by_id = {resolution.pk: resolution for resolution in resolutions}
+        for resolution_id, values in sorted(self.imports.items()):
+            key = _natural_key(*(values[name] for name in _KEY_FIELDS))
+            if resolution_id in by_id and resolution_id not in matched and key not in self.by_key:
+                self.by_imported_key.setdefault(key, by_id[resolution_id])
+        wanted = {target.natural_key for target in targets}
+        matched |= {resolution.pk for key, resolution in self.by_imported_key.items() if key in wanted}
+        return matched
 
     def get(self, target):
-        return self.by_key.get(target.natural_key)
+        return self.by_key.get(target.natural_key) or self.by_imported_key.get(target.natural_key)
+
+    def staff_change(self, resolution):
+        """Why staff own this record now (None when it is as its last import left it)."""
+        imported = self.imports.get(resolution.pk)
+        if imported is None:
+            return StaffChange.ENTERED
+        if _changed(resolution, imported):
+            return StaffChange.EDITED
+        # Compared by value, so that a source an overwrite put back counts as the import's own.
+        current = {_source_fields(source) for source in resolution.sources.all()}  # prefetched
+        if any(
+            _source_fields(values) not in current for values in self.source_imports[resolution.pk].values()
+        ):
+            return StaffChange.EDITED
+        return None
 
 
 def _resolution_values(row):
@@ -702,7 +839,6 @@ def _resolution_values(row):
         "identifier": row.identifier,
         "title": row.title,
         "summary": row.summary,
-        "published": row.published,
         "confidence": row.confidence,
     }
     for column, date in zip(_DATE_COLUMNS, (row.introduced, row.adopted, row.effective), strict=True):
@@ -715,18 +851,38 @@ def _source_values(row):
     return {"url": row.source_url, "title": row.source_title, "accessed_on": row.source_accessed}
 
 
+def _source_fields(source):
+    """A source's imported values (from a Source or from a dict of its history), comparable as a tuple."""
+    if isinstance(source, dict):
+        return tuple(source[name] for name in _IMPORTED_SOURCE_FIELDS)
+    return tuple(getattr(source, name) for name in _IMPORTED_SOURCE_FIELDS)
+
+
 def _changed(instance, values):
     return [name for name, value in values.items() if getattr(instance, name) != value]
 
 
-def _matching_source(resolution, row):
-    """The row's source among the resolution's: same URL, or same title when the row has no URL."""
-    if resolution is None or not (row.source_url or row.source_title):
+def _matching_source(resolution, row, imported):
+    """The row's source among the resolution's: same URL, or same title when the row has no URL.
+
+    Failing that, the source an import wrote with those values and staff have changed since
+    (`imported`: {source id: its imported values}), so that an overwrite puts it back rather than
+    adding a second one.
+    """
+    if not (row.source_url or row.source_title):
         return None
-    for source in resolution.sources.all():  # prefetched
-        if (row.source_url and source.url == row.source_url) or (
-            not row.source_url and not source.url and source.title == row.source_title
-        ):
+
+    def is_the_rows(url, title):
+        return (row.source_url and url == row.source_url) or (
+            not row.source_url and not url and title == row.source_title
+        )
+
+    sources = resolution.sources.all()  # prefetched
+    for source in sources:
+        if is_the_rows(source.url, source.title):
+            return source
+    for source in sources:
+        if source.pk in imported and is_the_rows(imported[source.pk]["url"], imported[source.pk]["title"]):
             return source
     return None
 
@@ -738,6 +894,8 @@ class Plan:
     source: Source | None  # the existing source, None when one is created (or the row has none)
     resolution_changes: list[str]
     source_changes: list[str]
+    staff_change: StaffChange | None = None  # why the existing record is the staff's, if it is
+    overwrite: bool = False
     action: Action = field(init=False)
     saved_id: int | None = None  # set by write() for a created resolution
 
@@ -745,14 +903,20 @@ class Plan:
         # Decided once, before writing: after the write every record "exists" and looks unchanged.
         if self.resolution is None:
             self.action = Action.CREATED
-        elif self.resolution_changes or self.source_changes or self.target.changes_county:
-            self.action = Action.UPDATED
+        elif not (self.resolution_changes or self.source_changes or self.target.changes_county):
+            self.action = Action.UNCHANGED  # even when staff edited it: the file agrees with them
+        elif self.staff_change is not None and not self.overwrite:
+            self.action = Action.SKIPPED
         else:
-            self.action = Action.UNCHANGED
+            self.action = Action.UPDATED
 
     @property
     def row(self):
         return self.target.row
+
+    @property
+    def writes(self):
+        return self.action in (Action.CREATED, Action.UPDATED)
 
     @property
     def published(self):
@@ -761,7 +925,7 @@ class Plan:
 
     def changed_fields(self):
         """The CSV columns behind the changes (a date and its precision are one column)."""
-        if self.action != Action.UPDATED:
+        if self.action not in (Action.UPDATED, Action.SKIPPED):
             return ()
         names = [name.removesuffix("_precision") for name in self.resolution_changes]
         names += [f"source_{'accessed' if name == 'accessed_on' else name}" for name in self.source_changes]
@@ -778,33 +942,53 @@ class Plan:
             published=self.published,
             changed_fields=self.changed_fields(),
             resolution_id=self.resolution.pk if self.resolution else self.saved_id,
+            staff_change=self.staff_change if self.action in (Action.UPDATED, Action.SKIPPED) else None,
         )
 
 
 def _planned_values(row, resolution):
-    """The values a row sets on its record: without the right to publish, publication is left as it is."""
+    """The values a row sets on its record. Publication is the row's only for a new record."""
     values = _resolution_values(row)
-    if not row.publish_allowed and resolution is not None:
-        values["published"] = resolution.published
+    values["published"] = row.published if resolution is None else resolution.published
     return values
 
 
-def plan_rows(targets, existing):
+def plan_rows(targets, existing, overwrite=False):
     plans = []
     for target in targets:
         resolution = existing.get(target)
-        source = _matching_source(resolution, target.row)
-        resolution_changes = (
-            _changed(resolution, _planned_values(target.row, resolution)) if resolution else []
-        )
+        resolution_changes, staff_change, source = [], None, None
+        if resolution is not None:
+            source = _matching_source(resolution, target.row, existing.source_imports[resolution.pk])
+            resolution_changes = _changed(resolution, _planned_values(target.row, resolution))
+            if resolution.jurisdiction_id != target.jurisdiction.pk:  # moved by staff since its import
+                resolution_changes.insert(0, "jurisdiction")
+            staff_change = existing.staff_change(resolution)
         if source is not None:
             source_changes = _changed(source, _source_values(target.row))
         elif target.row.source_url or target.row.source_title:
             source_changes = ["url" if target.row.source_url else "title"]  # a source to add
         else:
             source_changes = []
-        plans.append(Plan(target, resolution, source, resolution_changes, source_changes))
+        plans.append(
+            Plan(target, resolution, source, resolution_changes, source_changes, staff_change, overwrite)
+        )
     return plans
+
+
+def lowered_confidence(plans):
+    """A published record is never of low confidence (a database rule), so a file cannot lower it."""
+    return [
+        RowError(
+            plan.row.line,
+            "confidence",
+            "the record is published; a publisher must unpublish it before its confidence can be lowered",
+        )
+        for plan in plans
+        if plan.action == Action.UPDATED
+        and plan.resolution.published
+        and plan.row.confidence == Confidence.LOW
+    ]
 
 
 def published_changes(plans):
@@ -833,11 +1017,15 @@ def write(plans, lookups):
         for line, jurisdiction in lookups.new:
             jurisdiction._change_reason = _change_reason(line)
             jurisdiction.save()
+        # A skipped row writes nothing, not even the county it names for a place.
+        written_to = {id(plan.target.jurisdiction) for plan in plans if plan.writes}
         for locality in lookups.relinked:
+            if id(locality) not in written_to:
+                continue
             locality._change_reason = "CSV import: county filled in"
             locality.save(update_fields=["county"])
         for plan in plans:
-            if plan.action != Action.UNCHANGED:
+            if plan.writes:
                 _write_plan(plan)
 
 
@@ -860,4 +1048,4 @@ def _write_plan(plan):
 
 
 def _change_reason(line):
-    return f"CSV import, line {line}"
+    return f"{CHANGE_REASON}, line {line}"

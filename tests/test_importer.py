@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 
 from recognition.importer import Action, import_resolutions
 from recognition.models import Jurisdiction, Level, Resolution, Source
+from tests.conftest import ResolutionFactory
 
 STARTER = Path(settings.BASE_DIR) / "recognition" / "data" / "starter_dataset.csv"
 
@@ -78,6 +79,49 @@ def is_publishable(row):
 
 def errors_as_tuples(report):
     return [(error.line, error.column) for error in report.errors]
+
+
+def starter_lines():
+    """[(line in the file, row)]: no value spans lines (checked), so row i is on line i + 2."""
+    rows = starter_rows()
+    assert not any("\n" in value or "\r" in value for row in rows for value in row.values())
+    return [(index + 2, row) for index, row in enumerate(rows)]
+
+
+def record_of(row):
+    """The record a starter row stands for, found from what the row says (not from an import report)."""
+    found = Resolution.objects.filter(kind=row["kind"])
+    found = (
+        found.filter(identifier=row["identifier"]) if row["identifier"] else found.filter(title=row["title"])
+    )
+    if row["level"] == "federal":
+        return found.get(jurisdiction__level=Level.NATION)
+    if row["level"] == "state":
+        return found.get(jurisdiction__level=Level.STATE, jurisdiction__usps=row["state"])
+    if row["level"] == "county" and row["fips"]:
+        return found.get(jurisdiction__fips=row["fips"])
+    return found.get(jurisdiction__parent__usps=row["state"], jurisdiction__name=row["jurisdiction"])
+
+
+def staff_edit(instance, **values):
+    """Change a record as the admin does: a plain save, which its history records (with no import reason)."""
+    for name, value in values.items():
+        setattr(instance, name, value)
+    instance.save()
+    return instance
+
+
+def row_at(report, line):
+    [row] = [row for row in report.rows if row.line == line]
+    return row
+
+
+@pytest.fixture
+def imported_starter(db):
+    """The starter dataset imported with its change history, as `make run` leaves a real database."""
+    report = import_resolutions(STARTER)
+    assert report.ok, report.errors
+    return report
 
 
 # --- The starter dataset ---------------------------------------------------------------------------
@@ -172,7 +216,7 @@ def test_reimport_creates_no_duplicates_and_reports_all_unchanged(starter_datase
 
 
 @pytest.mark.django_db
-def test_an_edited_row_is_an_update(starter_dataset, tmp_path):
+def test_an_edited_row_is_an_update(imported_starter, tmp_path):
     rows = starter_rows()
     edited_line, edited = next(
         (i + 2, row) for i, row in enumerate(rows) if row["jurisdiction"] == "City of Hanceville"
@@ -201,20 +245,6 @@ def test_a_row_without_identifier_is_matched_by_title(tmp_path):
 
     assert [(row.action, row.changed_fields) for row in report.rows] == [(Action.UPDATED, ("effective_on",))]
     assert Resolution.objects.get().effective.isoformat() == "2022-05"
-
-
-@pytest.mark.django_db
-def test_the_file_decides_publication_and_the_report_shows_it(starter_dataset):
-    """Staff unpublished a record; re-importing the file publishes it again, visibly (see the issue note)."""
-    resolution = Resolution.objects.published().get(jurisdiction__name="City of Hanceville")
-    Resolution.objects.filter(pk=resolution.pk).update(published=False)
-
-    report = import_resolutions(STARTER)
-
-    [update] = [row for row in report.rows if row.action == Action.UPDATED]
-    assert (update.resolution_id, update.changed_fields) == (resolution.pk, ("published",))
-    resolution.refresh_from_db()
-    assert resolution.published
 
 
 @pytest.mark.django_db
@@ -258,6 +288,260 @@ def test_a_new_place_gets_a_slug_free_in_its_state(tmp_path):
     assert report.ok, report.errors
     place = Jurisdiction.objects.get(level=Level.PLACE, name="Mobile County")
     assert place.slug == "mobile-county-2"
+
+
+# --- Re-import: publication and staff edits are the staff's ----------------------------------------
+
+SKIPPED_EDITED = "skipped, edited in the admin since import; use --overwrite"
+SKIPPED_ENTERED = "skipped, entered in the admin, not by an import; use --overwrite"
+LOWERED = "the record is published; a publisher must unpublish it before its confidence can be lowered"
+
+
+def first_line(predicate):
+    return next((line, row) for line, row in starter_lines() if predicate(row))
+
+
+def history_counts():
+    return (Resolution.history.count(), Source.history.count(), Jurisdiction.history.count())
+
+
+@pytest.mark.django_db
+def test_a_reimport_never_publishes_a_record_staff_unpublished(imported_starter):
+    line, row = first_line(is_publishable)
+    record = staff_edit(record_of(row), published=False)
+
+    report = import_resolutions(STARTER)
+
+    assert row_at(report, line).action == Action.UNCHANGED and not row_at(report, line).published
+    record.refresh_from_db()
+    assert not record.published
+    assert report.unchanged == len(starter_rows())
+
+
+@pytest.mark.django_db
+def test_a_draft_row_never_unpublishes_a_published_record(imported_starter, tmp_path):
+    lines = starter_lines()
+    line, row = next((line, row) for line, row in lines if is_publishable(row) and row["identifier"])
+    row.update(source_url="", source_title="", summary="The file now has no link for it.")
+
+    report = import_resolutions(write_csv(tmp_path, [row for _line, row in lines]))
+
+    assert report.ok, report.errors
+    assert (row_at(report, line).action, row_at(report, line).published) == (Action.UPDATED, True)
+    record = record_of(row)
+    assert record.published and record.summary == "The file now has no link for it."
+
+
+@pytest.mark.django_db
+def test_a_publishable_row_never_publishes_a_draft(imported_starter, tmp_path):
+    lines = starter_lines()
+    line, row = next((line, row) for line, row in lines if not is_publishable(row))
+    row.update(source_url="https://example.org/now-with-a-link", confidence="high")
+
+    report = import_resolutions(write_csv(tmp_path, [row for _line, row in lines]))
+
+    assert (row_at(report, line).action, row_at(report, line).published) == (Action.UPDATED, False)
+    record = record_of(row)
+    assert not record.published and record.confidence == "high"
+    assert record.sources.filter(url="https://example.org/now-with-a-link").exists()
+
+
+@pytest.mark.django_db
+def test_lowering_the_confidence_of_a_published_record_is_an_error(imported_starter, tmp_path):
+    lines = starter_lines()
+    line, row = first_line(is_publishable)
+    lines[line - 2][1]["confidence"] = "low"
+    before = history_counts()
+
+    report = import_resolutions(write_csv(tmp_path, [row for _line, row in lines]))
+
+    assert errors_as_tuples(report) == [(line, "confidence")]
+    assert report.errors[0].message == LOWERED
+    assert str(report.errors[0]) == f"line {line}, column confidence: {LOWERED}"
+    assert history_counts() == before
+    assert record_of(row).confidence == row["confidence"]
+
+
+@pytest.mark.django_db
+def test_a_record_edited_since_import_is_skipped_and_its_line_reported(imported_starter):
+    line, row = first_line(lambda row: row["identifier"])
+    record = staff_edit(record_of(row), title="A title corrected by staff")
+
+    out = io.StringIO()
+    call_command("import_resolutions", str(STARTER), stdout=out)
+
+    record.refresh_from_db()
+    assert record.title == "A title corrected by staff"
+    output = out.getvalue()
+    assert f"line {line}: {SKIPPED_EDITED}" in output
+    assert "1 skipped (edited in the admin since import; use --overwrite)" in output
+    assert f"{len(starter_rows()) - 1} unchanged" in output
+
+
+@pytest.mark.django_db
+def test_the_report_names_each_skipped_row(imported_starter):
+    line, row = first_line(lambda row: row["identifier"])
+    staff_edit(record_of(row), summary="Reworded by staff.")
+
+    report = import_resolutions(STARTER)
+
+    skipped = row_at(report, line)
+    assert (skipped.action, skipped.changed_fields) == (Action.SKIPPED, ("summary",))
+    assert skipped.skip_message() == f"line {line}: {SKIPPED_EDITED}"
+    assert report.skipped_rows == [skipped]
+    assert ", 1 skipped (edited in the admin since import);" in report.summary()
+
+
+@pytest.mark.django_db
+def test_a_dry_run_reports_the_same_skips_and_writes_nothing(imported_starter):
+    (title_line, title_row), (source_line, source_row) = [
+        (line, row) for line, row in starter_lines() if row["identifier"] and row["source_url"]
+    ][:2]
+    staff_edit(record_of(title_row), title="Corrected title")
+    staff_edit(
+        record_of(source_row).sources.get(url=source_row["source_url"]), url="https://example.org/moved"
+    )
+    before = history_counts()
+
+    dry = import_resolutions(STARTER, dry_run=True)
+    out = io.StringIO()
+    call_command("import_resolutions", str(STARTER), "--dry-run", stdout=out)
+    assert history_counts() == before
+
+    real = import_resolutions(STARTER)
+    assert [(row.line, row.skip_message()) for row in dry.skipped_rows] == [
+        (title_line, f"line {title_line}: {SKIPPED_EDITED}"),
+        (source_line, f"line {source_line}: {SKIPPED_EDITED}"),
+    ]
+    assert dry.rows == real.rows
+    assert f"line {title_line}: {SKIPPED_EDITED}" in out.getvalue()
+    assert f"line {source_line}: {SKIPPED_EDITED}" in out.getvalue()
+    assert history_counts() == before  # everything was skipped or unchanged
+
+
+@pytest.mark.django_db
+def test_a_row_that_agrees_with_a_staff_edit_is_unchanged(imported_starter, tmp_path):
+    lines = starter_lines()
+    line, row = first_line(lambda row: row["identifier"])
+    staff_edit(record_of(row), summary="Reworded by staff.")
+    lines[line - 2][1]["summary"] = "Reworded by staff."
+
+    report = import_resolutions(write_csv(tmp_path, [row for _line, row in lines]))
+
+    assert row_at(report, line).action == Action.UNCHANGED
+    assert report.skipped == 0
+
+
+@pytest.mark.django_db
+def test_overwrite_puts_the_file_back_and_never_touches_publication(imported_starter):
+    line, row = first_line(lambda row: is_publishable(row) and row["identifier"])
+    record = staff_edit(record_of(row), title="Corrected title", published=False)
+
+    out = io.StringIO()
+    call_command("import_resolutions", str(STARTER), "--overwrite", stdout=out)
+
+    record.refresh_from_db()
+    assert record.title == row["title"] and not record.published
+    assert f"line {line}: overwritten, edited in the admin since import" in out.getvalue()
+    # The record is the import's again: the next import finds nothing to skip.
+    assert import_resolutions(STARTER).unchanged == len(starter_rows())
+
+
+@pytest.mark.django_db
+def test_a_record_entered_in_the_admin_is_skipped_until_overwritten(tmp_path):
+    record = ResolutionFactory(title=GOOD["title"], summary="Typed in the admin.")
+    path = write_csv(tmp_path, [csv_row()])
+
+    report = import_resolutions(path)
+    assert [row.skip_message() for row in report.rows] == [f"line 2: {SKIPPED_ENTERED}"]
+    record.refresh_from_db()
+    assert record.summary == "Typed in the admin."
+
+    report = import_resolutions(path, overwrite=True)
+    assert [(row.action, row.overwritten) for row in report.rows] == [(Action.UPDATED, True)]
+    record.refresh_from_db()
+    assert record.summary == GOOD["summary"] and record.published
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["changed", "deleted"])
+def test_a_changed_or_deleted_source_makes_the_record_staff_edited(tmp_path, change):
+    path = write_csv(tmp_path, [csv_row()])
+    import_resolutions(path)
+    record = Resolution.objects.get()
+    source = record.sources.get()
+    if change == "changed":
+        staff_edit(source, url="https://example.org/a-better-link")
+    else:
+        source.delete()
+
+    assert [row.skip_message() for row in import_resolutions(path).rows] == [f"line 2: {SKIPPED_EDITED}"]
+
+    import_resolutions(path, overwrite=True)
+    assert list(record.sources.values_list("url", flat=True)) == [GOOD["source_url"]]
+    if change == "changed":
+        assert record.sources.get().pk == source.pk  # put back, not added beside it
+    assert import_resolutions(path).rows[0].action == Action.UNCHANGED
+
+
+@pytest.mark.django_db
+def test_a_record_whose_number_staff_corrected_is_not_imported_twice(tmp_path):
+    path = write_csv(tmp_path, [csv_row(identifier="Res. 2022-1")])
+    import_resolutions(path)
+    staff_edit(Resolution.objects.get(), identifier="Res. 2022-01")
+
+    report = import_resolutions(path)
+
+    assert [row.skip_message() for row in report.rows] == [f"line 2: {SKIPPED_EDITED}"]
+    assert list(Resolution.objects.values_list("identifier", flat=True)) == ["Res. 2022-01"]
+    import_resolutions(path, overwrite=True)
+    assert list(Resolution.objects.values_list("identifier", flat=True)) == ["Res. 2022-1"]
+
+
+@pytest.mark.django_db
+def test_a_record_staff_moved_to_another_county_is_not_imported_twice(tmp_path):
+    path = write_csv(tmp_path, [csv_row()])
+    import_resolutions(path)
+    staff_edit(Resolution.objects.get(), jurisdiction=Jurisdiction.objects.get(fips="01003"))
+
+    report = import_resolutions(path)
+
+    assert [(row.action, row.changed_fields) for row in report.rows] == [(Action.SKIPPED, ("jurisdiction",))]
+    assert list(Resolution.objects.values_list("jurisdiction__fips", flat=True)) == ["01003"]
+
+
+@pytest.mark.django_db
+def test_an_editor_import_skips_staff_edits_of_published_records_without_error(imported_starter):
+    line, row = first_line(lambda row: is_publishable(row) and row["identifier"])
+    staff_edit(record_of(row), summary="Reworded by a publisher.")
+
+    report = import_resolutions(STARTER, allow_publish=False)
+
+    assert report.ok, report.errors
+    assert row_at(report, line).action == Action.SKIPPED
+
+
+@pytest.mark.django_db
+def test_reimport_queries_do_not_grow_with_rows(tmp_path, django_assert_max_num_queries):
+    """The history behind every matched record is fetched in a fixed number of queries, not per row."""
+    counts = []
+    for size, fips in [(3, "01097"), (30, "01003")]:
+        rows = [
+            csv_row(
+                fips=fips, identifier=f"R-{n}", title=f"Resolution {n}", source_url=f"https://example.org/{n}"
+            )
+            for n in range(size)
+        ]
+        path = write_csv(tmp_path, rows, name=f"{size}.csv")
+        import_resolutions(path)
+        for record in Resolution.objects.filter(jurisdiction__fips=fips, identifier__in=["R-0", "R-2"]):
+            staff_edit(record, summary="Reworded by staff.")
+        for dry_run in (True, False):
+            with django_assert_max_num_queries(8) as captured:
+                report = import_resolutions(path, dry_run=dry_run)
+            assert (report.skipped, report.unchanged) == (2, size - 2)
+            counts.append(len(captured))
+    assert counts[:2] == counts[2:]
 
 
 # --- UTF-8 ------------------------------------------------------------------------------------------
