@@ -9,7 +9,6 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.requirements.stamp
 DEV_STAMP := $(VENV)/.requirements-dev.stamp
-STARTER_DATASET := recognition/data/starter_dataset.csv
 PIP := $(VENV_PY) -m pip --disable-pip-version-check
 
 # Tried in this order; the first that runs and is >= 3.12 builds .venv. Override with `make PYTHON=/path/to/python3.12 ...`.
@@ -67,12 +66,13 @@ venv: $(VENV_PY)
 deps: $(RUNTIME_STAMP)
 dev-deps: $(DEV_STAMP)
 
-# The database steps of `make setup` and `make serve` (which runs them with DEBUG off), idempotent.
+# The database steps of `make setup` and `make serve` (which runs them with DEBUG off), idempotent. The
+# starter dataset goes only into a database without resolutions: running setup again never undoes staff work.
 load-data: $(RUNTIME_STAMP)
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py load_geography
 	$(VENV_PY) manage.py load_population
-	$(VENV_PY) manage.py import_resolutions $(STARTER_DATASET)
+	$(VENV_PY) manage.py load_starter_dataset
 
 # Local development: DEBUG on (no secret key needed), SQLite unless DATABASE_URL says otherwise.
 setup: export DJANGO_DEBUG := 1
