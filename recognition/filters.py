@@ -103,10 +103,24 @@ class ResolutionFilter(django_filters.FilterSet):
             | Q(jurisdiction__name__icontains=value)
         )
 
+    # "Adopted (newest first)" is the default order itself: one option in the list, and links that
+    # carry it (shared before the two were merged) still give the default order.
+    DEFAULT_ORDER_SYNONYM = "-adopted"
+
+    @property
+    def sort_choices(self):
+        """The "Sort by" options after the default one ("Newest adopted first")."""
+        return [
+            (value, label)
+            for value, label in self.form.fields["ordering"].choices
+            if value and value != self.DEFAULT_ORDER_SYNONYM
+        ]
+
     @property
     def qs(self):
         queryset = super().qs
-        if self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("ordering"):
+        chosen = self.form.cleaned_data.get("ordering") if self.is_bound and self.form.is_valid() else None
+        if chosen and list(chosen) != [self.DEFAULT_ORDER_SYNONYM]:
             return queryset.order_by(*queryset.query.order_by, "pk")
         newest_first = (F("adopted_on").desc(nulls_last=True), "-introduced_on", "title", "pk")
         if self.is_ranked:

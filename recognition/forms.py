@@ -127,6 +127,11 @@ class SubmissionForm(forms.ModelForm):
         return super().save(commit)
 
     @classmethod
+    def initial_for_place(cls, jurisdiction):
+        """What a report about a place starts with: its state and its name."""
+        return {"state": jurisdiction.state.usps, "jurisdiction_name": jurisdiction.name}
+
+    @classmethod
     def initial_for(cls, resolution):
         """What a correction form starts with: the record as the public sees it."""
         jurisdiction = resolution.jurisdiction

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from django.db import transaction
 
+from .coverage import POPULATION_SOURCE, POPULATION_YEAR
 from .importer import RowError
 from .models import Jurisdiction, Level
-from .status import POPULATION_SOURCE, POPULATION_YEAR
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "census" / f"population_{POPULATION_YEAR}.csv"
 COLUMNS = ("level", "fips", "state_name", "name", "pop_2020", "pop_2021", "pop_2022")

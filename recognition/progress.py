@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, When
 from django.db.models.functions import ExtractYear
 
+from . import coverage as people_rules
 from . import status as rules
 from .charts import cumulative_timeline
 from .models import Jurisdiction, Level, Resolution, Status
@@ -25,6 +26,7 @@ class Region:
     jurisdiction: Jurisdiction
     status: rules._RankedStatus
     deciding: tuple = ()
+    coverage: rules.Coverage | None = None  # counties only
 
     @property
     def fips(self):
@@ -113,13 +115,15 @@ def status_inputs():
     return StatusInputs(rules.measures_from_rows(rows), local_acted)
 
 
-def county_index(with_shapes=False):
-    """Every county of the 50 states and DC, in one query.
+def county_index(with_shapes=False, with_territories=False):
+    """Every county of the 50 states and DC (and the territories' when asked), in one query.
 
     Returns ({usps: [fips, ...]}, {fips: population}, {fips: shape}); the shapes
     (half a megabyte in all) only when asked for.
     """
-    counties = Jurisdiction.objects.counties().exclude(fips=None).filter(parent__is_territory=False)
+    counties = Jurisdiction.objects.counties().exclude(fips=None)
+    if not with_territories:
+        counties = counties.filter(parent__is_territory=False)
     fields = ["parent__usps", "fips", "population"] + (["shape"] if with_shapes else [])
     grouped, population, shapes = {}, {}, {}
     for usps, fips, people, *shape in counties.values_list(*fields):
@@ -131,12 +135,12 @@ def county_index(with_shapes=False):
     return grouped, population, shapes
 
 
-def population_coverage(state_regions, state_status, county_status, county_population):
-    """How many people live where dispatchers are recognized (no query: figures are already loaded)."""
+def population_coverage(states, state_status, county_coverage, county_population):
+    """People and counties by coverage of the given states (no query: figures are already loaded)."""
     population = dict(county_population)
-    population.update({r.fips: r.jurisdiction.population for r in state_regions if r.jurisdiction.population})
-    state_fips = {r.jurisdiction.usps: r.fips for r in state_regions}
-    return rules.population_coverage(state_status, county_status, population, state_fips)
+    population.update({state.fips: state.population for state in states if state.population is not None})
+    state_fips = {state.usps: state.fips for state in states}
+    return people_rules.population_coverage(state_status, county_coverage, population, state_fips)
 
 
 @dataclass
@@ -144,14 +148,12 @@ class NationalProgress:
     states: list[Region]
     territories: list[Region]
     state_counts: dict
-    county_counts: dict
-    counties_total: int
-    counties_covered: int
+    county_counts: dict  # by colour, for the county map's legend
     local_acted: dict
     federal: list
     latest: list
     timeline: object
-    coverage: rules.Coverage | None = None
+    coverage: people_rules.NationalCoverage
     county_regions: list = field(default_factory=list)
     county_table: list = field(default_factory=list)
 
@@ -214,25 +216,23 @@ def national_progress(latest_count=6, with_county_layer=False):
     regions = _state_regions(states, results)
     fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
     state_status = {usps: result.status for usps, result in results.items()}
-    county_status = rules.county_statuses(measures, fips_by_state, state_status)
-    county_counts = rules.status_counts(county_status, rules.CountyStatus)
-    covered = county_counts[rules.CountyStatus.COUNTY] + county_counts[rules.CountyStatus.STATE]
+    county_results = rules.county_results(measures, fips_by_state, state_status)
+    county_status = {fips: result.status for fips, result in county_results.items()}
+    county_coverage = {fips: result.coverage for fips, result in county_results.items()}
     state_regions = [r for r in regions if not r.jurisdiction.is_territory]
     county_regions, county_table = (
         _county_layer(state_regions, county_status, county_shapes) if with_county_layer else ([], [])
     )
     return NationalProgress(
-        coverage=population_coverage(state_regions, state_status, county_status, county_population),
+        coverage=population_coverage(
+            [r.jurisdiction for r in state_regions], state_status, county_coverage, county_population
+        ),
         county_regions=county_regions,
         county_table=county_table,
-        states=[r for r in regions if not r.jurisdiction.is_territory],
+        states=state_regions,
         territories=[r for r in regions if r.jurisdiction.is_territory],
-        state_counts=rules.status_counts(
-            {r.fips: r.status for r in regions if not r.jurisdiction.is_territory}, rules.StateStatus
-        ),
-        county_counts=county_counts,
-        counties_total=len(county_status),
-        counties_covered=covered,
+        state_counts=rules.status_counts({r.fips: r.status for r in state_regions}, rules.StateStatus),
+        county_counts=rules.status_counts(county_status, rules.CountyStatus),
         local_acted=inputs.local_acted_by_level(),
         federal=list(
             Resolution.objects.published()
@@ -291,10 +291,10 @@ class StateProgress:
     status: rules.StateStatus
     deciding: tuple
     counties: list[Region]
-    county_counts: dict
+    county_counts: dict  # by colour, for the legend
     state_measures: list
     local_measures: list
-    coverage: object = None  # status.StateCoverage, None for territories (no census figures)
+    coverage: people_rules.StateCoverage  # people is None for territories (no census figures)
     more_state_measures: bool = False
     more_local_measures: bool = False
 
@@ -322,8 +322,10 @@ def state_progress(state):
     regions = []
     for county in counties:
         county.parent = state  # every county here is in this state: no query per get_absolute_url
-        county_result = county_results.get(county.fips, rules.CountyResult(rules.CountyStatus.NONE))
-        regions.append(Region(county, county_result.status, county_result.deciding))
+        county_result = county_results.get(county.fips) or rules.CountyResult(
+            *rules.county_standing(county_acted=False, locality_acted=False, state_status=result.status)
+        )
+        regions.append(Region(county, county_result.status, county_result.deciding, county_result.coverage))
     # The page shows the most recent measures; the filtered list has all of them.
     state_measures = list(
         Resolution.objects.published()
@@ -337,13 +339,12 @@ def state_progress(state):
         .with_jurisdiction()
         .order_by(F("adopted_on").desc(nulls_last=True), "jurisdiction__name", "pk")[: STATE_PAGE_LIMIT + 1]
     )
-    county_status = {fips: result.status for fips, result in county_results.items()}
+    county_coverage = {r.fips: r.coverage for r in regions if r.fips}
     county_population = {c.fips: c.population for c in counties if c.fips and c.population is not None}
-    coverage = None
-    if not state.is_territory:
-        coverage = population_coverage(
-            [Region(state, result.status)], {state.usps: result.status}, county_status, county_population
-        ).states.get(state.usps)
+    # A territory has no census figure here: its counties are still counted, its people are not.
+    coverage = population_coverage(
+        [state], {state.usps: result.status}, county_coverage, county_population
+    ).states[state.usps]
     return StateProgress(
         more_state_measures=len(state_measures) > STATE_PAGE_LIMIT,
         more_local_measures=len(local_measures) > STATE_PAGE_LIMIT,
@@ -367,24 +368,78 @@ def padded_viewbox(viewbox, padding=0.03):
     return f"{x - pad:.1f} {y - pad:.1f} {w + 2 * pad:.1f} {h + 2 * pad:.1f}"
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where a county, city or district stands, and the adopted measures that say so.
+
+    `coverage` and `status` come from the one county rule. For a city or
+    district, its own measure or its county's counts as its own: either covers
+    all of its people.
+    """
+
+    coverage: rules.Coverage
+    status: rules.CountyStatus
+    own: list  # its own adopted measures
+    county: list  # for a city or district: its county's adopted measures
+    localities: list  # for a county: adopted measures of the cities and districts in it
+    state_laws: list
+    state_resolutions: list
+
+
+def _state_status(state, adopted_state_measures):
+    """The state's status from its adopted measures alone: enough to tell a law from a resolution."""
+    measures = [
+        rules.Measure(r.pk, rules.STATE, state.usps, None, r.kind, r.status, r.published)
+        for r in adopted_state_measures
+    ]
+    return rules.state_results(measures, [state.usps])[state.usps].status
+
+
 def jurisdiction_progress(jurisdiction):
-    """A county, place, district or the nation: its own measures and what covers it (≤ 4 queries)."""
+    """A county, place, district or the nation: its measures, where it stands and why (≤ 5 queries)."""
     own = list(
         jurisdiction.resolutions.published()
         .prefetch_related("sources")
         .order_by("-adopted_on", "-introduced_on", "title")
     )
-    covering = []
-    state = jurisdiction.state if jurisdiction.level in rules.LOCAL_LEVELS else None
-    if state is not None:
-        # What covers a local jurisdiction: its state's adopted measures, and for a
-        # city or district, its county's.
-        above = [state.pk] + ([jurisdiction.county_id] if jurisdiction.county_id else [])
-        covering = list(
+    context = {"jurisdiction": jurisdiction, "resolutions": own, "standing": None, "state": None}
+    if jurisdiction.level not in rules.LOCAL_LEVELS:
+        return context
+    state = context["state"] = jurisdiction.state
+    # Its state's adopted measures and, for a city or district, its county's: one query.
+    above = [state.pk] + ([jurisdiction.county_id] if jurisdiction.county_id else [])
+    covering = list(
+        Resolution.objects.published()
+        .adopted()
+        .filter(jurisdiction__in=above)
+        .with_jurisdiction()
+        .order_by("jurisdiction__level", "-adopted_on")
+    )
+    from_state = [r for r in covering if r.jurisdiction_id == state.pk]
+    county = [r for r in covering if r.jurisdiction_id != state.pk]
+    localities = []
+    if jurisdiction.level == Level.COUNTY:
+        localities = list(
             Resolution.objects.published()
             .adopted()
-            .filter(jurisdiction__in=above)
+            .filter(jurisdiction__county=jurisdiction)
             .with_jurisdiction()
-            .order_by("jurisdiction__level", "-adopted_on")
+            .order_by("jurisdiction__name", "-adopted_on")
         )
-    return {"jurisdiction": jurisdiction, "resolutions": own, "covering": covering, "state": state}
+    adopted_own = [r for r in own if r.status == Status.ADOPTED]
+    state_status = _state_status(state, from_state)
+    status, coverage = rules.county_standing(
+        county_acted=bool(adopted_own or county),
+        locality_acted=bool(localities),
+        state_status=state_status,
+    )
+    context["standing"] = Standing(
+        coverage=coverage,
+        status=status,
+        own=adopted_own,
+        county=county,
+        localities=localities,
+        state_laws=[r for r in from_state if r.kind in rules.LAW_KINDS],
+        state_resolutions=[r for r in from_state if r.kind in rules.RESOLUTION_KINDS],
+    )
+    return context

@@ -1,9 +1,8 @@
-"""Map status rules: which colour a state or a county gets, and why.
+"""Map status rules: which colour a state or a county gets, and whether its people are covered.
 
-Pure functions over small immutable `Measure` records; no ORM, no Django. A
-view runs one `values_list(*MEASURE_FIELDS)` query, turns the rows into
-measures with `measures_from_rows`, and every status then comes from one pass
-over that list.
+Pure functions over small immutable `Measure` records; no ORM, no Django, so
+the rules can be tested on their own and read in one place. Population
+arithmetic lives in `recognition.coverage`, over the county standings decided here.
 
 The rules, in words (the /about/ page quotes these; they live on each status as
 `.rule`, next to its `.label`):
@@ -12,11 +11,12 @@ The rules, in words (the /about/ page quotes these; they live on each status as
   never colour the map.
 * A state's status is the first of: state law, state resolution, pending state
   bill, local action only, no recognition yet.
-* A county's status is the first of: county acted, city or district acted,
-  covered by state law, no recognition yet.
-* People covered (`population_coverage`): a whole state when it has a law or a
-  resolution, else the people of its counties that acted themselves; people in
-  counties where only a city or district acted are counted apart, never as covered.
+* A county's standing (`county_standing`, the one coverage rule every figure
+  comes from): covered when the county itself adopted a measure or its state
+  has a law; partly covered when neither, but a city, town or district in it
+  did; state resolution only when none of those, but the state legislature
+  adopted a resolution; else none. Its map colour keeps a precedence: own
+  county, then city or district, then state law, then state resolution.
 
 Status values are plain strings (the same as `recognition.models.Level`, `Kind`
 and `Status` values), so this module imports nothing from Django.
@@ -84,15 +84,50 @@ class StateStatus(_RankedStatus):
 
 
 class CountyStatus(_RankedStatus):
+    """A county's colour on a map: who acted, strongest first (not whether it is covered)."""
+
     COUNTY = "county", "County acted", "The county itself adopted a measure."
-    PLACE = "place", "City or district acted", "A city, town or district in the county adopted a measure."
+    PLACE = (
+        "place",
+        "City or district acted",
+        "The county did not, but a city, town or district in it adopted a measure.",
+    )
     STATE = "state", "Covered by state law", "Nothing local, but the county's state has an adopted state law."
-    NONE = "none", "No recognition yet", "No adopted local measure and no state law."
+    RESOLUTION = (
+        "resolution",
+        "State resolution only",
+        "Nothing local and no state law, but the state legislature adopted a resolution. "
+        "A resolution is not a law: these counties are not counted as covered.",
+    )
+    NONE = "none", "No recognition yet", "No adopted local measure, no state law and no state resolution."
+
+
+class Coverage(_RankedStatus):
+    """Whether a county's people count as covered: what every figure of people and counties adds up."""
+
+    COVERED = (
+        "covered",
+        "Covered",
+        "The county itself adopted a measure, or its state has a law (statute, executive order or "
+        "enacted bill).",
+    )
+    PARTLY = (
+        "partly",
+        "Partly covered",
+        "Neither, but a city, town or 911 district in the county adopted a measure: it covers part "
+        "of the county, and we do not know which part.",
+    )
+    RESOLUTION = (
+        "resolution",
+        "State resolution only",
+        "None of the above, but the state legislature adopted a resolution. Not counted as covered.",
+    )
+    NONE = "none", "No recognition yet", "Nothing adopted by the county, a place in it, or its state."
 
 
 # A plain attribute, not a property: the rules compare ranks once per measure, tens of thousands of
 # times for the national map.
-for _status_type in (StateStatus, CountyStatus):
+for _status_type in (StateStatus, CountyStatus, Coverage):
     for _index, _member in enumerate(_status_type):
         _member.rank = _index
 del _status_type, _index, _member
@@ -141,9 +176,14 @@ class StateResult:
 
 @dataclass(frozen=True, slots=True)
 class CountyResult:
-    """A county's status and the measures that decided it (for `state`: the state's laws)."""
+    """A county's colour, its coverage, and the measures behind the colour.
+
+    `deciding` holds the measures of the colour's rank: the county's own, the
+    cities' and districts', the state's laws or the state's resolutions.
+    """
 
     status: CountyStatus
+    coverage: Coverage = Coverage.NONE
     deciding: tuple[Measure, ...] = ()
 
 
@@ -190,6 +230,39 @@ def county_status_of(measure: Measure) -> CountyStatus | None:
     if measure.level in (PLACE, DISTRICT):
         return CountyStatus.PLACE
     return None
+
+
+def county_standing(
+    *, county_acted: bool, locality_acted: bool, state_status: StateStatus | str
+) -> tuple[CountyStatus, Coverage]:
+    """The one coverage rule: a county's map colour and whether its people are covered.
+
+    `county_acted`: the county adopted a measure itself. `locality_acted`: a
+    city, town or district in it did. `state_status`: its state's status. Every
+    count of covered counties and people, every legend and every sentence about
+    a county comes from here, so they cannot disagree.
+    """
+    state_law = state_status == StateStatus.LAW
+    state_resolution = state_status == StateStatus.RESOLUTION
+    if county_acted or state_law:
+        coverage = Coverage.COVERED
+    elif locality_acted:
+        coverage = Coverage.PARTLY
+    elif state_resolution:
+        coverage = Coverage.RESOLUTION
+    else:
+        coverage = Coverage.NONE
+    if county_acted:
+        status = CountyStatus.COUNTY
+    elif locality_acted:
+        status = CountyStatus.PLACE
+    elif state_law:
+        status = CountyStatus.STATE
+    elif state_resolution:
+        status = CountyStatus.RESOLUTION
+    else:
+        status = CountyStatus.NONE
+    return status, coverage
 
 
 # --- One pass over all measures ------------------------------------------------
@@ -241,36 +314,46 @@ def state_deciding_measures(
     return {code: result.deciding for code, result in state_results(measures, state_codes).items()}
 
 
+# What colours a county from its state (the measures behind a county coloured by its state).
+_STATEWIDE = (StateStatus.LAW, StateStatus.RESOLUTION)
+
+
 def county_results(
     measures: Iterable[Measure],
     county_fips_by_state: Mapping[str, Iterable[str]],
     state_status: Mapping[str, StateStatus | str],
 ) -> dict[str, CountyResult]:
-    """Every listed county's status and deciding measures, in one pass.
+    """Every listed county's colour, coverage and deciding measures, in one pass.
 
-    Every FIPS in `county_fips_by_state` gets an entry. A county with no
-    adopted county or place measure is STATE when its state's status is LAW;
-    the deciding measures are then the adopted state laws found in `measures`
-    (empty if the caller passed none, the status still holds).
+    Every FIPS in `county_fips_by_state` gets an entry, decided by
+    `county_standing`. The deciding measures of a county coloured by its state
+    are the state's adopted laws (or resolutions) found in `measures` (empty if
+    the caller passed none: the status still holds).
     """
     state_of = {fips: usps for usps, fips_list in county_fips_by_state.items() for fips in fips_list}
-    local_pairs = []
-    state_laws: dict[str, list[Measure]] = {}
+    local: dict[tuple[str, CountyStatus], list[Measure]] = {}
+    statewide: dict[tuple[str, StateStatus], list[Measure]] = {}
     for m in measures:
         if m.county_fips in state_of and (status := county_status_of(m)) is not None:
-            local_pairs.append((m.county_fips, status, m))
-        elif m.state in county_fips_by_state and state_status_of(m) is StateStatus.LAW:
-            state_laws.setdefault(m.state, []).append(m)
-    best = _strongest_by_key(local_pairs)
+            local.setdefault((m.county_fips, status), []).append(m)
+        elif m.state in county_fips_by_state and (status := state_status_of(m)) in _STATEWIDE:
+            statewide.setdefault((m.state, status), []).append(m)
 
     results = {}
     for fips, usps in state_of.items():
-        if fips in best:
-            results[fips] = CountyResult(*best[fips])
-        elif state_status.get(usps) == StateStatus.LAW:
-            results[fips] = CountyResult(CountyStatus.STATE, tuple(state_laws.get(usps, ())))
+        state = StateStatus(state_status.get(usps, StateStatus.NONE))
+        status, coverage = county_standing(
+            county_acted=(fips, CountyStatus.COUNTY) in local,
+            locality_acted=(fips, CountyStatus.PLACE) in local,
+            state_status=state,
+        )
+        if status in (CountyStatus.COUNTY, CountyStatus.PLACE):
+            deciding = local[(fips, status)]
+        elif status in (CountyStatus.STATE, CountyStatus.RESOLUTION):
+            deciding = statewide.get((usps, state), ())
         else:
-            results[fips] = CountyResult(CountyStatus.NONE)
+            deciding = ()
+        results[fips] = CountyResult(status, coverage, tuple(deciding))
     return results
 
 
@@ -364,199 +447,3 @@ def measures_from_rows(rows: Iterable[tuple]) -> list[Measure]:
             )
         )
     return measures
-
-
-# --- Population covered ----------------------------------------------------------
-
-# The estimates the site uses (recognition/data/census/, loaded by `manage.py load_population`).
-POPULATION_YEAR = 2022
-POPULATION_SOURCE = "U.S. Census Bureau, Vintage 2022 estimates"
-
-
-def _share(part: int, whole: int | None) -> float:
-    """part / whole, between 0 and 1; 0.0 when the whole is unknown or zero."""
-    return part / whole if whole else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class StateCoverage:
-    """How many of a state's people live under recognition, from its status and its counties'.
-
-    `population` is the state's own figure (None when unknown: then `under_law`,
-    `covered` and `place_only` are 0 and the state adds nothing to the national
-    numbers; the county sums are still given). `under_law`
-    is the whole state when its status is law. `covered` is the whole state
-    when it has a law or a resolution, else the people of its counties whose
-    status is `county`. `place_only` is the people of counties whose status is
-    `place` in a state with neither law nor resolution: a city or district
-    acted, not the county, so they are shown apart and never in `covered`.
-
-    County figures may be missing (Connecticut's old counties have none in the
-    2022 estimates), so the county sums are over the counties with a figure:
-    `counties_population` is their sum and `gap` the state's figure minus it
-    (0 when the counties add up, the whole state when none has a figure).
-    `county_acted` is the people of counties that adopted a measure themselves,
-    whatever the state did; its share is over `counties_population`. Counties
-    that acted (status `county` or `place`) but have no figure are listed in
-    `acted_without_figure`, never estimated.
-    """
-
-    usps: str
-    fips: str
-    status: StateStatus
-    population: int | None
-    under_law: int = 0
-    covered: int = 0
-    place_only: int = 0
-    county_acted: int = 0
-    counties_population: int = 0
-    counties_with_figure: int = 0
-    counties_without_figure: tuple[str, ...] = ()  # county FIPS codes, sorted
-    acted_without_figure: tuple[str, ...] = ()  # county FIPS codes, sorted
-
-    @property
-    def gap(self) -> int | None:
-        """People the county figures do not account for; None when the state's figure is unknown."""
-        return None if self.population is None else self.population - self.counties_population
-
-    @property
-    def under_law_share(self) -> float:
-        return _share(self.under_law, self.population)
-
-    @property
-    def covered_share(self) -> float:
-        return _share(self.covered, self.population)
-
-    @property
-    def place_only_share(self) -> float:
-        return _share(self.place_only, self.population)
-
-    @property
-    def county_acted_share(self) -> float:
-        """Share of the people in the counties with a figure whose own county acted."""
-        return _share(self.county_acted, self.counties_population)
-
-
-@dataclass(frozen=True, slots=True)
-class Coverage:
-    """People under recognition, nationally and per state, with the estimates they come from.
-
-    `total` is the sum of the counted states' figures (the 50 states and DC
-    when the caller passes those). `under_law`, `covered` and `place_only` are
-    the sums of the states' (see `StateCoverage`), each a count of people with
-    its share of `total`. `place_only` is never part of `covered`. States with
-    no figure add nothing and are listed in `states_without_figure`.
-    """
-
-    total: int
-    under_law: int
-    covered: int
-    place_only: int
-    states: dict[str, StateCoverage]  # by USPS code, in the order given
-    states_without_figure: tuple[str, ...] = ()  # USPS codes
-    year: int = POPULATION_YEAR
-    source: str = POPULATION_SOURCE
-
-    @property
-    def under_law_share(self) -> float:
-        return _share(self.under_law, self.total)
-
-    @property
-    def covered_share(self) -> float:
-        return _share(self.covered, self.total)
-
-    @property
-    def place_only_share(self) -> float:
-        return _share(self.place_only, self.total)
-
-
-def population_coverage(
-    state_status: Mapping[str, StateStatus | str],
-    county_status: Mapping[str, CountyStatus | str],
-    population: Mapping[str, int | None],
-    state_fips: Mapping[str, str],
-    *,
-    year: int = POPULATION_YEAR,
-    source: str = POPULATION_SOURCE,
-) -> Coverage:
-    """People covered by recognition, nationally and per state, in one pass over the counties.
-
-    * `state_status`: {USPS code: state status}, as `state_statuses` returns
-      (a state missing here counts as NONE).
-    * `county_status`: {county FIPS: county status}, as `county_statuses`
-      returns; its keys are the counties counted. A county belongs to the state
-      whose FIPS code starts its own.
-    * `population`: {FIPS: people} for states (2 digits) and counties
-      (5 digits), e.g. `Jurisdiction.population` by `fips`; a code missing or
-      None has no figure, and none is guessed.
-    * `state_fips`: {USPS code: state FIPS} for the states to count, in display
-      order: pass the 50 states and DC. Anything else (the territories, their
-      counties) is ignored.
-
-    Statuses may be the enums or their plain string values. `year` and
-    `source` only label the result for display.
-    """
-    state_by_fips = {fips: usps for usps, fips in state_fips.items()}
-    sums = {usps: _CountySums() for usps in state_fips}
-    for county, status in county_status.items():
-        usps = state_by_fips.get(county[:2])
-        if usps is not None:
-            sums[usps].add(county, CountyStatus(status), population.get(county))
-
-    states = {}
-    for usps, fips in state_fips.items():
-        status = StateStatus(state_status.get(usps, StateStatus.NONE))
-        states[usps] = sums[usps].state_coverage(usps, fips, status, population.get(fips))
-    counted = [state for state in states.values() if state.population is not None]
-    return Coverage(
-        total=sum(state.population for state in counted),
-        under_law=sum(state.under_law for state in counted),
-        covered=sum(state.covered for state in counted),
-        place_only=sum(state.place_only for state in counted),
-        states=states,
-        states_without_figure=tuple(state.usps for state in states.values() if state.population is None),
-        year=year,
-        source=source,
-    )
-
-
-class _CountySums:
-    """Running sums over one state's counties, for `population_coverage`."""
-
-    __slots__ = ("acted", "place", "known", "with_figure", "without_figure", "acted_without_figure")
-
-    def __init__(self):
-        self.acted = self.place = self.known = self.with_figure = 0
-        self.without_figure: list[str] = []
-        self.acted_without_figure: list[str] = []
-
-    def add(self, county: str, status: CountyStatus, people: int | None) -> None:
-        if people is None:
-            self.without_figure.append(county)
-            if status in (CountyStatus.COUNTY, CountyStatus.PLACE):
-                self.acted_without_figure.append(county)
-            return
-        self.known += people
-        self.with_figure += 1
-        if status is CountyStatus.COUNTY:
-            self.acted += people
-        elif status is CountyStatus.PLACE:
-            self.place += people
-
-    def state_coverage(self, usps: str, fips: str, status: StateStatus, people: int | None) -> StateCoverage:
-        statewide = status in (StateStatus.LAW, StateStatus.RESOLUTION)
-        known = people is not None  # without the state's figure, nothing adds up to a share of it
-        return StateCoverage(
-            usps,
-            fips,
-            status,
-            people,
-            under_law=people if known and status is StateStatus.LAW else 0,
-            covered=(people if statewide else self.acted) if known else 0,
-            place_only=self.place if known and not statewide else 0,
-            county_acted=self.acted,
-            counties_population=self.known,
-            counties_with_figure=self.with_figure,
-            counties_without_figure=tuple(sorted(self.without_figure)),
-            acted_without_figure=tuple(sorted(self.acted_without_figure)),
-        )

@@ -43,7 +43,11 @@ def about(request):
     return render(
         request,
         "recognition/about.html",
-        {"state_statuses": list(rules.StateStatus), "county_statuses": list(rules.CountyStatus)},
+        {
+            "state_statuses": list(rules.StateStatus),
+            "county_statuses": list(rules.CountyStatus),
+            "coverages": list(rules.Coverage),
+        },
     )
 
 
@@ -165,6 +169,19 @@ def _correction_target(request):
     return get_object_or_404(Resolution.objects.published().with_jurisdiction(), pk=int(value))
 
 
+def _reported_place(request):
+    """The place a report starts from ("Tell us about one" on its page, `?jurisdiction=<id>`); else 404."""
+    value = request.GET.get("jurisdiction")
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise Http404("No such place.")
+    return get_object_or_404(
+        Jurisdiction.objects.select_related("parent").filter(level__in=[Level.STATE, *rules.LOCAL_LEVELS]),
+        pk=int(value),
+    )
+
+
 def client_hash(request):
     """A keyed hash of the client's address: lets staff see repeat senders without keeping addresses."""
     address = request.META.get("REMOTE_ADDR", "")
@@ -187,7 +204,12 @@ def submit(request):
             form.save()
             return redirect("recognition:submit_thanks")
     else:
-        initial = SubmissionForm.initial_for(correction_of) if correction_of else None
+        if correction_of:
+            initial = SubmissionForm.initial_for(correction_of)
+        elif place := _reported_place(request):
+            initial = SubmissionForm.initial_for_place(place)
+        else:
+            initial = None
         form = SubmissionForm(initial=initial, correction_of=correction_of)
     return render(request, "recognition/submit.html", {"form": form, "correction_of": correction_of})
 

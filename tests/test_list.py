@@ -227,6 +227,18 @@ class TestFilters:
         dated = [records[pk].adopted_on for pk in ids if records[pk].adopted_on]
         assert dated == sorted(dated, reverse=reverse)
 
+    def test_newest_adopted_first_is_one_option_and_old_links_still_give_it(self, client, starter_dataset):
+        response, default_ids = listed(client, {})
+        html = response.content.decode()
+        select = html[html.index('<select name="ordering"') :]
+        select = select[: select.index("</select>")]
+        labels = [label.rsplit(">", 1)[1] for label in select.split("</option>")[:-1]]
+        newest = [label for label in labels if "newest" in label.lower()]
+        assert newest == ["Newest adopted first"], labels
+        assert len(labels) == len(set(labels)) == 6
+        _response, synonym_ids = listed(client, {"ordering": "-adopted"})
+        assert synonym_ids == default_ids
+
     @pytest.mark.parametrize("ordering", ["state", "-state"])
     def test_ordering_by_state(self, client, starter_dataset, ordering):
         _response, ids = listed(client, {"ordering": ordering})

@@ -1,24 +1,19 @@
-"""Population covered: the census loader (`manage.py load_population`) and the coverage arithmetic.
+"""The census loader (`manage.py load_population`); the coverage arithmetic is tested in test_coverage.py.
 
 Expected figures are read here from the census CSV and the starter CSV, never from the
 loader or the rules, so a wrong rule cannot make its own test pass.
 """
 
-import ast
 import csv
 import io
 from pathlib import Path
 
 import pytest
-import us
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from recognition import progress
-from recognition import status as rules
 from recognition.models import Jurisdiction, Level
 from recognition.population_loader import load_population
-from recognition.status import CountyStatus, StateStatus, population_coverage
 
 DATA = Path(settings.BASE_DIR) / "recognition" / "data"
 CENSUS = DATA / "census" / "population_2022.csv"
@@ -229,129 +224,3 @@ def test_every_problem_is_listed_and_a_repeated_fips_is_one(no_populations, tmp_
 def test_a_missing_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         call_command("load_population", str(tmp_path / "nowhere.csv"))
-
-
-# --- Coverage arithmetic (pure) -------------------------------------------------------------
-
-# Alabama has a state law; Alaska's Anchorage (county) adopted a resolution; in Wyoming only a
-# city acted. Alaska's Bethel acted too, but has no figure; Puerto Rico is not counted.
-HAND_STATE_STATUS = {"AL": StateStatus.LAW, "AK": "local", "WY": StateStatus.LOCAL, "PR": StateStatus.LAW}
-HAND_COUNTY_STATUS = {
-    "01001": CountyStatus.COUNTY,  # a county resolution inside a law state: covered once, by the state
-    "01003": CountyStatus.PLACE,  # a city inside a law state: covered by the state, not "place only"
-    "02020": "county",
-    "02050": CountyStatus.COUNTY,  # no figure
-    "02090": CountyStatus.NONE,
-    "56001": CountyStatus.PLACE,
-    "56003": CountyStatus.NONE,
-    "72001": CountyStatus.COUNTY,
-}
-HAND_POPULATION = {
-    "01": 1000,
-    "01001": 600,
-    "01003": 400,
-    "02": 500,
-    "02020": 200,
-    "02090": 250,
-    "56": 300,
-    "56001": 120,
-    "56003": 180,
-    "72": 9999,
-    "72001": 9999,
-}
-HAND_STATE_FIPS = {"AL": "01", "AK": "02", "WY": "56"}
-
-
-def test_coverage_on_a_hand_made_case():
-    coverage = population_coverage(HAND_STATE_STATUS, HAND_COUNTY_STATUS, HAND_POPULATION, HAND_STATE_FIPS)
-    assert coverage.total == 1800
-    assert (coverage.under_law, coverage.under_law_share) == (1000, 1000 / 1800)
-    assert (coverage.covered, coverage.covered_share) == (1200, 1200 / 1800)  # Alabama + Anchorage
-    assert (coverage.place_only, coverage.place_only_share) == (120, 120 / 1800)  # Wyoming's county
-    assert (coverage.year, coverage.source) == (2022, "U.S. Census Bureau, Vintage 2022 estimates")
-    assert list(coverage.states) == ["AL", "AK", "WY"] and coverage.states_without_figure == ()
-
-    al, ak, wy = coverage.states.values()
-    assert (al.status, al.under_law, al.covered, al.place_only, al.covered_share) == (
-        "law",
-        1000,
-        1000,
-        0,
-        1.0,
-    )
-    assert (al.county_acted, al.county_acted_share, al.counties_population, al.gap) == (600, 0.6, 1000, 0)
-
-    assert (ak.status, ak.under_law, ak.covered, ak.place_only) == (StateStatus.LOCAL, 0, 200, 0)
-    assert ak.covered_share == 0.4
-    assert (ak.counties_population, ak.counties_with_figure, ak.gap) == (450, 2, 50)
-    assert ak.county_acted_share == 200 / 450  # over the counties with a figure
-    assert ak.counties_without_figure == ak.acted_without_figure == ("02050",)
-
-    assert (wy.covered, wy.place_only, wy.place_only_share, wy.gap) == (0, 120, 0.4, 0)
-
-
-def test_a_state_resolution_covers_the_whole_state_and_leaves_no_place_only():
-    coverage = population_coverage(
-        {"WY": StateStatus.RESOLUTION}, {"56001": "place", "56003": "none"}, HAND_POPULATION, {"WY": "56"}
-    )
-    assert (coverage.under_law, coverage.covered, coverage.place_only) == (0, 300, 0)
-    assert coverage.covered_share == 1.0
-
-
-def test_a_state_without_a_figure_adds_nothing_and_is_listed():
-    population = {key: value for key, value in HAND_POPULATION.items() if key != "02"}
-    coverage = population_coverage(HAND_STATE_STATUS, HAND_COUNTY_STATUS, population, HAND_STATE_FIPS)
-    assert (coverage.total, coverage.covered, coverage.states_without_figure) == (1300, 1000, ("AK",))
-    ak = coverage.states["AK"]
-    assert (ak.population, ak.covered, ak.covered_share, ak.gap) == (None, 0, 0.0, None)
-    assert ak.county_acted == 200  # the counties' own figures are still known
-
-
-def test_nothing_to_count_gives_zero_shares():
-    coverage = population_coverage({}, {}, {}, {})
-    assert (coverage.total, coverage.covered_share, coverage.under_law_share) == (0, 0.0, 0.0)
-
-
-def test_status_module_still_imports_nothing_from_django():
-    tree = ast.parse(Path(rules.__file__).read_text(encoding="utf-8"))
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert not any(name.split(".")[0] == "django" for name in imported)
-
-
-# --- The starter dataset, end to end --------------------------------------------------------
-
-
-def starter_law_states():
-    """USPS codes of the states with an adopted, publishable state statute in the starter CSV."""
-    with STARTER.open(encoding="utf-8-sig", newline="") as starter:
-        return {
-            row["state"].strip().upper()
-            for row in csv.DictReader(starter)
-            if row["level"] == "state"
-            and row["kind"] == "statute"
-            and row["status"] == "adopted"
-            and row["source_url"].strip()
-            and row["confidence"] != "low"
-        }
-
-
-def national_coverage():
-    """What the home page computes and shows."""
-    return progress.national_progress().coverage
-
-
-def test_people_under_state_law_with_the_starter_dataset(starter_dataset, no_populations):
-    call_command("load_population", verbosity=0)
-    coverage = national_coverage()
-
-    law_states = starter_law_states()
-    assert law_states  # the starter dataset has state laws
-    expected = sum(POP_2022[us.states.lookup(code).fips] for code in law_states)
-    assert coverage.total == 333_287_557
-    assert coverage.under_law == expected
-    assert coverage.under_law_share == expected / 333_287_557
-    assert {usps for usps, state in coverage.states.items() if state.under_law} == law_states
-    # The covered total includes every law state; cities alone are never part of it.
-    assert coverage.under_law <= coverage.covered <= coverage.total
-    assert coverage.covered + coverage.place_only <= coverage.total

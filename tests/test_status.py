@@ -153,16 +153,48 @@ def test_deciding_measures_are_the_ones_of_the_winning_rank():
     assert (result.status, result.deciding) == (StateStatus.RESOLUTION, (resolution,))
 
 
-# --- County status: county > place > state > none -----------------------------------
+# --- County colour: county > place > state law > state resolution > none --------------
 
 
-def test_county_beats_place_beats_state_beats_none():
-    law = measure(kind="statute")
+def test_county_beats_place_beats_state_law_beats_state_resolution_beats_none():
+    law, resolution = measure(kind="statute"), measure(kind="resolution")
     county, place = county_measure(), place_measure()
     assert county_of(law, place, county) is CountyStatus.COUNTY
     assert county_of(law, place) is CountyStatus.PLACE
-    assert county_of(law) is CountyStatus.STATE
+    assert county_of(resolution, place) is CountyStatus.PLACE
+    assert county_of(law, resolution) is CountyStatus.STATE
+    assert county_of(resolution) is CountyStatus.RESOLUTION
     assert county_of() is CountyStatus.NONE
+
+
+# The one coverage rule, every combination of its four facts, written out as the issue states it.
+@pytest.mark.parametrize("county_acted", [False, True])
+@pytest.mark.parametrize("locality_acted", [False, True])
+@pytest.mark.parametrize("state_status", list(StateStatus))
+def test_county_standing_every_combination(county_acted, locality_acted, state_status):
+    colour, coverage = rules.county_standing(
+        county_acted=county_acted, locality_acted=locality_acted, state_status=state_status
+    )
+    law = state_status == "law"
+    resolution = state_status == "resolution"
+    if county_acted or law:
+        assert coverage == "covered"
+    elif locality_acted:
+        assert coverage == "partly"
+    elif resolution:
+        assert coverage == "resolution"
+    else:
+        assert coverage == "none"
+    expected_colour = (
+        "county" if county_acted else "place" if locality_acted else "state" if law else
+        "resolution" if resolution else "none"
+    )  # fmt: skip
+    assert colour == expected_colour
+
+
+def test_a_city_in_a_law_state_is_coloured_for_the_city_and_covered():
+    result = county_results([measure(kind="statute"), place_measure()], COUNTIES, {"AL": "law"})["01097"]
+    assert (result.status, result.coverage) == (CountyStatus.PLACE, rules.Coverage.COVERED)
 
 
 def test_district_counts_as_place():
@@ -179,9 +211,19 @@ def test_a_measure_colours_only_its_own_county():
     assert statuses == {"01097": CountyStatus.COUNTY, "01003": CountyStatus.NONE, "02020": CountyStatus.NONE}
 
 
-@pytest.mark.parametrize("state_status", [StateStatus.RESOLUTION, StateStatus.PENDING, StateStatus.LOCAL])
-def test_only_a_state_law_covers_counties(state_status):
+@pytest.mark.parametrize("state_status", [StateStatus.PENDING, StateStatus.LOCAL, StateStatus.NONE])
+def test_a_pending_bill_or_local_action_elsewhere_colours_no_county(state_status):
     assert county_of(state_status={"AL": state_status}) is CountyStatus.NONE
+
+
+def test_a_state_resolution_colours_counties_but_covers_none():
+    resolution = measure(kind="resolution", identifier="HR 885")
+    result = county_results([resolution], COUNTIES, {"AL": "resolution"})["01003"]
+    assert (result.status, result.coverage, result.deciding) == (
+        CountyStatus.RESOLUTION,
+        rules.Coverage.RESOLUTION,
+        (resolution,),
+    )
 
 
 def test_state_coverage_comes_from_the_given_state_status_and_names_the_law():
@@ -223,10 +265,11 @@ def test_labels():
         "County acted",
         "City or district acted",
         "Covered by state law",
+        "State resolution only",
         "No recognition yet",
     ]
     assert StateStatus.LAW == "law" and StateStatus("pending") is StateStatus.PENDING
-    assert all(s.rule for s in [*StateStatus, *CountyStatus])
+    assert all(s.rule for s in [*StateStatus, *CountyStatus, *rules.Coverage])
 
 
 # --- From values_list rows ------------------------------------------------------------
@@ -359,4 +402,5 @@ def test_rank_is_declaration_order_within_each_type():
     # "none" is a value of both types; each keeps its own rank (the weakest of its type).
     assert [status.rank for status in StateStatus] == list(range(len(StateStatus)))
     assert [status.rank for status in CountyStatus] == list(range(len(CountyStatus)))
-    assert StateStatus.NONE.rank == 4 and CountyStatus.NONE.rank == 3
+    assert [coverage.rank for coverage in rules.Coverage] == list(range(len(rules.Coverage)))
+    assert StateStatus.NONE.rank == 4 and CountyStatus.NONE.rank == 4 and rules.Coverage.NONE.rank == 3

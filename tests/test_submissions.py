@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from recognition import roles
-from recognition.models import Confidence, Resolution, Submission
+from recognition.models import Confidence, Jurisdiction, Resolution, Submission
 from tests.conftest import ResolutionFactory, get_county
 from tests.staff import make_user, signed_in
 
@@ -294,6 +294,23 @@ def test_corrections_only_for_published_records(client, value):
     assert client.get(SUBMIT, {"resolution": target}).status_code == 404
     assert post(report(), url=f"{SUBMIT}?resolution={target}").status_code == 404
     assert not Submission.objects.exists()
+
+
+def test_tell_us_about_one_on_a_place_page_opens_the_form_with_that_place_filled_in(client):
+    albany = get_county("56001")
+    page = client.get(albany.get_absolute_url()).content.decode()
+    link = f"{SUBMIT}?jurisdiction={albany.pk}"
+    assert link in page
+    form = client.get(link).context["form"]
+    assert (form.initial["state"], form.initial["jurisdiction_name"]) == ("WY", "Albany County")
+    # The report itself is posted to the plain form address, as any other.
+    assert post(report(state="WY", jurisdiction_name="Albany County")).status_code == 302
+
+
+@pytest.mark.parametrize("value", ["999999999", "abc", "-1", "²", "1" * 40, "nation"])
+def test_an_unknown_place_to_report_on_is_404(client, value):
+    target = str(Jurisdiction.objects.nation().pk) if value == "nation" else value
+    assert client.get(SUBMIT, {"jurisdiction": target}).status_code == 404
 
 
 # --- moderation ----------------------------------------------------------------------------------

@@ -203,6 +203,29 @@ class StateCountsSerializer(serializers.Serializer):
     )
 
 
+class CoverageCountsSerializer(serializers.Serializer):
+    covered = serializers.IntegerField(help_text=rules.Coverage.COVERED.rule)
+    partly = serializers.IntegerField(help_text=rules.Coverage.PARTLY.rule)
+    resolution = serializers.IntegerField(help_text=rules.Coverage.RESOLUTION.rule)
+    none = serializers.IntegerField(help_text=rules.Coverage.NONE.rule)
+
+
+class CoveragePeopleSerializer(CoverageCountsSerializer):
+    total = serializers.IntegerField(help_text="The state's population; the four parts add up to it.")
+    under_law = serializers.IntegerField(
+        help_text="Covered people whose state has a law (part of `covered`)."
+    )
+
+
+class StateCoverageSerializer(serializers.Serializer):
+    counties = CoverageCountsSerializer(help_text="The state's counties by coverage.")
+    people = CoveragePeopleSerializer(
+        allow_null=True,
+        help_text="People by coverage, each part a sum over counties (Census Vintage 2022); null for "
+        "the territories, which have no figures.",
+    )
+
+
 class StateSerializer(serializers.Serializer):
     """A state or territory and its status on the national map."""
 
@@ -218,5 +241,6 @@ class StateSerializer(serializers.Serializer):
     counts = StateCountsSerializer()
     population = serializers.IntegerField(allow_null=True)
     population_year = serializers.IntegerField(allow_null=True)
+    coverage = StateCoverageSerializer()
     url = serializers.URLField(help_text="The state's page on this site.")
     resolutions_api_url = serializers.URLField(help_text="The state's published measures in the API.")

@@ -124,8 +124,26 @@ class JurisdictionList(generics.ListAPIView):
     queryset = Jurisdiction.objects.select_related("parent", "county").order_by("name", "pk")
 
 
+def coverage_row(state):
+    """A state's counties and people by coverage (the one county rule), as the state page shows them."""
+    people = state.people
+    return {
+        "counties": {str(coverage): n for coverage, n in state.counties.items()},
+        "people": None
+        if people is None
+        else {
+            "total": people.total,
+            "under_law": people.under_law,
+            "covered": people.covered,
+            "partly": people.partly,
+            "resolution": people.resolution,
+            "none": people.none,
+        },
+    }
+
+
 def state_rows(request):
-    """Every state and territory with its status and counts (four queries, whatever the data)."""
+    """Every state and territory with its status, counts and coverage (five queries, whatever the data)."""
     states = list(
         Jurisdiction.objects.states().only(
             "level", "name", "usps", "fips", "is_territory", "population", "population_year"
@@ -133,6 +151,12 @@ def state_rows(request):
     )
     inputs = progress.status_inputs()
     results = rules.state_results(inputs.measures, [state.usps for state in states])
+    state_status = {usps: result.status for usps, result in results.items()}
+    fips_by_state, county_population, _ = progress.county_index(with_territories=True)
+    counties = rules.county_results(inputs.measures, fips_by_state, state_status)
+    coverage = progress.population_coverage(
+        states, state_status, {fips: r.coverage for fips, r in counties.items()}, county_population
+    ).states
     local_acted = inputs.local_acted_by_state()
     state_measures = dict(
         Resolution.objects.published()
@@ -159,6 +183,7 @@ def state_rows(request):
                 },
                 "population": state.population,
                 "population_year": state.population_year,
+                "coverage": coverage_row(coverage[state.usps]),
                 "url": absolute(request, state.get_absolute_url()),
                 "resolutions_api_url": f"{resolutions_url}?state={state.usps}",
             }

@@ -25,3 +25,24 @@ def people(count):
     if count >= 1_000_000:
         return f"{count / 1_000_000:.1f} million"
     return f"{count:,}"
+
+
+@register.filter
+def share_of(part, whole):
+    """part / whole for `percent`: 0 when the whole is zero (an empty database)."""
+    return part / whole if whole else 0.0
+
+
+@register.filter
+def hatch_size(viewbox):
+    """The stripe spacing of a hatched fill, in the map's own units: about 1/150 of its width."""
+    try:
+        width = float(viewbox.split()[2])
+    except (AttributeError, IndexError, ValueError):
+        return 4
+    return round(max(width / 150, 0.05), 2)
+
+
+@register.filter
+def multiply(value, factor):
+    return round(float(value) * float(factor), 3)

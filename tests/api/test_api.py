@@ -413,7 +413,13 @@ def test_state_statuses_for_the_starter_dataset(client, starter_dataset):
     # Mobile County, City of Mobile, Jefferson County 911 district, City of Hanceville; Baldwin
     # County's record is a draft (low confidence) and does not count.
     assert states["AL"]["counts"] == {"state_resolutions": 1, "local_jurisdictions_acted": 4}
-    assert states["TX"] | {"population": None, "population_year": None} == {
+    # Texas has a law: all 254 counties and every Texan are covered (the coverage of every state is
+    # checked against the one rule in tests/test_coverage.py).
+    assert states["TX"]["coverage"]["counties"] == {"covered": 254, "partly": 0, "resolution": 0, "none": 0}
+    people = states["TX"]["coverage"]["people"]
+    assert people["total"] == people["covered"] == people["under_law"] == states["TX"]["population"]
+    assert states["PR"]["coverage"]["people"] is None
+    assert states["TX"] | {"population": None, "population_year": None, "coverage": None} == {
         "usps": "TX",
         "fips": "48",
         "name": "Texas",
@@ -423,6 +429,7 @@ def test_state_statuses_for_the_starter_dataset(client, starter_dataset):
         "counts": {"state_resolutions": 1, "local_jurisdictions_acted": 0},
         "population": None,
         "population_year": None,
+        "coverage": None,
         "url": "http://testserver/states/tx/",
         "resolutions_api_url": "http://testserver/api/resolutions/?state=TX",
     }
@@ -477,8 +484,8 @@ def test_browsable_api_renders(client, starter_dataset):
 
 # The data version (recognition/caching.py), count, page (with jurisdiction and state joined), its sources.
 LIST_QUERIES = 4
-# The data version, states, measures, state-level counts, local counts.
-STATES_QUERIES = 5
+# The data version, states, state measures, local jurisdictions that acted, state-level counts, counties.
+STATES_QUERIES = 6
 
 
 def grow(n=50):
