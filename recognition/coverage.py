@@ -3,7 +3,7 @@
 Pure arithmetic, no Django. Every part is a sum over counties: a county's
 people go to the part its coverage names, so the parts of a state add up to the
 state and the states to the nation. The people no county figure accounts for
-(Connecticut's and part of Alaska's counties changed after the map was drawn)
+(Connecticut's counties changed after the map was drawn)
 are a state's remainder: they follow the state-wide rule (covered under a law,
 "state resolution only" under a resolution, else not covered) and are never
 split between counties by guesswork.

@@ -167,29 +167,45 @@ def test_county_beats_place_beats_state_law_beats_state_resolution_beats_none():
     assert county_of() is CountyStatus.NONE
 
 
-# The one coverage rule, every combination of its four facts, written out as the issue states it.
-@pytest.mark.parametrize("county_acted", [False, True])
-@pytest.mark.parametrize("locality_acted", [False, True])
-@pytest.mark.parametrize("state_status", list(StateStatus))
-def test_county_standing_every_combination(county_acted, locality_acted, state_status):
-    colour, coverage = rules.county_standing(
-        county_acted=county_acted, locality_acted=locality_acted, state_status=state_status
+# The one coverage rule, every combination of its facts, written out by hand from the issue's words:
+# (county acted, a city or district acted, state status) -> (map colour, coverage).
+STANDINGS = {
+    (True, True, "law"): ("county", "covered"),
+    (True, False, "law"): ("county", "covered"),
+    (False, True, "law"): ("place", "covered"),
+    (False, False, "law"): ("state", "covered"),
+    (True, True, "resolution"): ("county", "covered"),
+    (True, False, "resolution"): ("county", "covered"),
+    (False, True, "resolution"): ("place", "partly"),
+    (False, False, "resolution"): ("resolution", "resolution"),
+    (True, True, "pending"): ("county", "covered"),
+    (True, False, "pending"): ("county", "covered"),
+    (False, True, "pending"): ("place", "partly"),
+    (False, False, "pending"): ("none", "none"),
+    (True, True, "local"): ("county", "covered"),
+    (True, False, "local"): ("county", "covered"),
+    (False, True, "local"): ("place", "partly"),
+    (False, False, "local"): ("none", "none"),
+    (True, True, "none"): ("county", "covered"),
+    (True, False, "none"): ("county", "covered"),
+    (False, True, "none"): ("place", "partly"),
+    (False, False, "none"): ("none", "none"),
+}
+
+
+def test_the_table_covers_every_combination():
+    assert set(STANDINGS) == {(c, p, s) for c in (True, False) for p in (True, False) for s in StateStatus}
+
+
+@pytest.mark.parametrize(("facts", "expected"), STANDINGS.items(), ids=str)
+def test_county_standing(facts, expected):
+    county_acted, locality_acted, state_status = facts
+    assert (
+        rules.county_standing(
+            county_acted=county_acted, locality_acted=locality_acted, state_status=state_status
+        )
+        == expected
     )
-    law = state_status == "law"
-    resolution = state_status == "resolution"
-    if county_acted or law:
-        assert coverage == "covered"
-    elif locality_acted:
-        assert coverage == "partly"
-    elif resolution:
-        assert coverage == "resolution"
-    else:
-        assert coverage == "none"
-    expected_colour = (
-        "county" if county_acted else "place" if locality_acted else "state" if law else
-        "resolution" if resolution else "none"
-    )  # fmt: skip
-    assert colour == expected_colour
 
 
 def test_a_city_in_a_law_state_is_coloured_for_the_city_and_covered():
