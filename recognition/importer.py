@@ -96,6 +96,7 @@ class StaffChange(enum.StrEnum):
 
     EDITED = "edited in the admin since import"
     ENTERED = "entered in the admin, not by an import"
+    DELETED = "deleted in the admin since import"
 
 
 OVERWRITE_HINT = "use --overwrite"
@@ -116,7 +117,7 @@ class RowResult:
 
     @property
     def overwritten(self):
-        return self.action == Action.UPDATED and self.staff_change is not None
+        return self.action in (Action.UPDATED, Action.CREATED) and self.staff_change is not None
 
     def skip_message(self, remedy=OVERWRITE_HINT):
         """E.g. "line 12: skipped, edited in the admin since import; use --overwrite"; "" unless skipped."""
@@ -237,10 +238,11 @@ def import_resolutions(source, *, dry_run=False, allow_publish=True, overwrite=F
     report.errors = sorted(report.errors + match_errors + find_duplicates(targets), key=_error_order)
     if report.errors:
         return report
-    plans = plan_rows(targets, ExistingResolutions.for_targets(targets), overwrite=overwrite)
+    existing = ExistingResolutions.for_targets(targets)
+    plans = plan_rows(targets, existing, overwrite=overwrite)
     report.errors = lowered_confidence(plans)
     if not allow_publish:
-        report.errors += published_changes(plans)
+        report.errors += published_changes(plans, existing.cited)
     if report.errors:
         report.errors.sort(key=_error_order)
         return report
@@ -764,6 +766,8 @@ class ExistingResolutions:
         self.imports = imports  # {resolution id: its imported values}
         self.by_imported_key = {}  # records staff re-keyed (number, title, jurisdiction) since import
         self.source_imports = defaultdict(dict)  # {resolution id: {source id: its imported values}}
+        self.cited = set()  # ids of the jurisdictions that published records name
+        self.deleted = set()  # natural keys, as imported, of records staff deleted since
 
     @staticmethod
     def natural_key(resolution):
@@ -785,6 +789,9 @@ class ExistingResolutions:
         if moved:  # includes deleted records, which the query simply does not return
             resolutions += Resolution.objects.filter(pk__in=moved).prefetch_related("sources")
         existing = cls(resolutions, imports)
+        existing.cited = {resolution.jurisdiction_id for resolution in resolutions if resolution.published}
+        gone = set(imports) - {resolution.pk for resolution in resolutions}
+        existing.deleted = {_natural_key(*(imports[pk][name] for name in _KEY_FIELDS)) for pk in gone}
         matched = existing.match_rekeyed(targets, resolutions)
         sources = _imported_values(
             Source.history.filter(resolution_id__in=matched), _IMPORTED_SOURCE_FIELDS, "resolution_id"
@@ -902,7 +909,8 @@ class Plan:
     def __post_init__(self):
         # Decided once, before writing: after the write every record "exists" and looks unchanged.
         if self.resolution is None:
-            self.action = Action.CREATED
+            deleted = self.staff_change is not None and not self.overwrite
+            self.action = Action.SKIPPED if deleted else Action.CREATED
         elif not (self.resolution_changes or self.source_changes or self.target.changes_county):
             self.action = Action.UNCHANGED  # even when staff edited it: the file agrees with them
         elif self.staff_change is not None and not self.overwrite:
@@ -942,7 +950,7 @@ class Plan:
             published=self.published,
             changed_fields=self.changed_fields(),
             resolution_id=self.resolution.pk if self.resolution else self.saved_id,
-            staff_change=self.staff_change if self.action in (Action.UPDATED, Action.SKIPPED) else None,
+            staff_change=self.staff_change if self.action != Action.UNCHANGED else None,
         )
 
 
@@ -964,6 +972,8 @@ def plan_rows(targets, existing, overwrite=False):
             if resolution.jurisdiction_id != target.jurisdiction.pk:  # moved by staff since its import
                 resolution_changes.insert(0, "jurisdiction")
             staff_change = existing.staff_change(resolution)
+        elif target.natural_key in existing.deleted:
+            staff_change = StaffChange.DELETED  # imported once, deleted by staff: not brought back unasked
         if source is not None:
             source_changes = _changed(source, _source_values(target.row))
         elif target.row.source_url or target.row.source_title:
@@ -991,10 +1001,23 @@ def lowered_confidence(plans):
     ]
 
 
-def published_changes(plans):
-    """For someone who may not publish: an error for each row that would change a published record."""
+def published_changes(plans, cited):
+    """For someone who may not publish: an error for each row that would change a published record.
+
+    Giving a place its county moves it on the map, and with it every published record naming it.
+    """
     errors = []
     for plan in plans:
+        if plan.target.changes_county and plan.target.jurisdiction.pk in cited:
+            errors.append(
+                RowError(
+                    plan.row.line,
+                    "county",
+                    f"{plan.target.label} is named by published records, and only a publisher can "
+                    "move it to a county: remove the county, or ask a publisher to import the file",
+                )
+            )
+            continue
         if plan.action == Action.UPDATED and plan.resolution.published:
             column = "identifier" if plan.row.identifier else "title"
             errors.append(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError
 
 from recognition.importer import Action, import_resolutions
 from recognition.models import Jurisdiction, Level, Resolution, Source
@@ -719,3 +720,43 @@ def test_command_fails_with_every_error_and_writes_nothing(tmp_path):
 def test_command_reports_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_resolutions", str(tmp_path / "missing.csv"))
+
+
+def test_an_import_that_fails_partway_through_the_write_leaves_nothing_behind(db, tmp_path, monkeypatch):
+    """A database error on the third record (after a city and two records were saved) undoes them all."""
+    rows = [csv_row(title=f"Resolution {n}", source_url=f"https://example.org/{n}") for n in range(4)]
+    rows[0] = NEW_PLACE
+    before = (Resolution.objects.count(), Source.objects.count(), Jurisdiction.objects.count())
+    saved = []
+    original_save = Resolution.save
+
+    def save_then_fail(self, *args, **kwargs):
+        if len(saved) == 2:
+            raise IntegrityError("the database refused the third record")
+        saved.append(self.title)
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Resolution, "save", save_then_fail)
+    with pytest.raises(IntegrityError):
+        import_resolutions(write_csv(tmp_path, rows))
+    assert len(saved) == 2  # the write really was partway through
+    assert (Resolution.objects.count(), Source.objects.count(), Jurisdiction.objects.count()) == before
+    assert not Jurisdiction.objects.filter(name=NEW_PLACE["jurisdiction"]).exists()
+
+
+@pytest.mark.django_db
+def test_a_record_staff_deleted_is_not_brought_back_unless_asked(imported_starter):
+    line, row = first_line(lambda row: row["identifier"] and row["level"] == "state")
+    record_of(row).delete()
+    total = Resolution.objects.count()
+
+    report = import_resolutions(STARTER)
+    skipped = row_at(report, line)
+    assert skipped.action == Action.SKIPPED
+    assert (
+        skipped.skip_message() == f"line {line}: skipped, deleted in the admin since import; use --overwrite"
+    )
+    assert Resolution.objects.count() == total and report.created == 0
+
+    report = import_resolutions(STARTER, overwrite=True)
+    assert row_at(report, line).action == Action.CREATED and Resolution.objects.count() == total + 1
