@@ -259,6 +259,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "recognition.security.lockout_response"  # the template, with Retry-After
 AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
 AXES_CLIENT_IP_CALLABLE = "recognition.security.client_ip"
 

@@ -9,7 +9,7 @@ import datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.urls import path, reverse
@@ -174,7 +174,9 @@ class JurisdictionAdmin(HistoryAdmin):
         allowed = super().has_change_permission(request, obj)
         if obj is None or request.user.is_superuser:
             return allowed
-        return allowed and obj.level in LOCALITY_LEVELS
+        # Renaming or moving a place changes every published record that names it: a publisher's call.
+        cited = not can_publish(request.user) and obj.resolutions.filter(published=True).exists()
+        return allowed and obj.level in LOCALITY_LEVELS and not cited
 
     def save_model(self, request, obj, form, change):
         if not obj.slug:  # the form has no slug box for most staff: the URL is made from the name
@@ -223,9 +225,39 @@ class SourceAdmin(HistoryAdmin):
     list_select_related = ["resolution", "resolution__jurisdiction"]
     autocomplete_fields = ["resolution"]
 
+    def has_add_permission(self, request):
+        # The standalone form can attach a source to any record, published ones included; editors add
+        # sources on their draft's own form, where the lock is checked against that record.
+        return super().has_add_permission(request) and can_publish(request.user)
+
     def has_change_permission(self, request, obj=None):
         locked = obj is not None and _published_and_locked(request, obj.resolution)
         return super().has_change_permission(request, obj) and not locked
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_delete_permission(request)
+        record = obj.resolution
+        # Even a publisher keeps a published record cited: add the new link before removing the last one.
+        last_link = record.published and not record.sources.exclude(pk=obj.pk).exclude(url="").exists()
+        locked = _published_and_locked(request, record) or last_link
+        return super().has_delete_permission(request, obj) and not locked
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if can_publish(request.user):
+            return form
+
+        class LockedRecordForm(form):
+            def clean_resolution(self):
+                resolution = self.cleaned_data.get("resolution")
+                if resolution is not None and resolution.published:
+                    raise ValidationError(
+                        "This record is published: only a publisher can change the sources it cites."
+                    )
+                return resolution
+
+        return LockedRecordForm
 
     def has_module_permission(self, request):
         return request.user.is_superuser  # not in the admin's menu for other staff: use the resolution form

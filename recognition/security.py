@@ -3,6 +3,7 @@
 import ipaddress
 
 from django.conf import settings
+from django.shortcuts import render
 
 
 class PermissionsPolicyMiddleware:
@@ -36,3 +37,11 @@ def client_ip(request):
         except ValueError:
             pass
     return request.META.get("REMOTE_ADDR", "")
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' lockout page (429), saying when to try again: every 429 carries Retry-After."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response

@@ -8,6 +8,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
+from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
 from . import exports, progress
@@ -16,6 +17,7 @@ from .caching import public_page
 from .filters import ResolutionFilter
 from .forms import SubmissionForm
 from .models import Jurisdiction, Level, Resolution
+from .security import client_ip
 
 MAP_LAYERS = {"states", "counties"}
 RESULTS_PER_PAGE = 50
@@ -159,6 +161,12 @@ def data(request):
 SUBMISSION_RATE = "5/h"  # per client address; the counts live in the cache (settings.CACHES)
 
 
+def _submission_wait(request):
+    """Seconds until the client's submission window ends (at least 1)."""
+    usage = get_usage(request, fn=submit, key="ip", rate=SUBMISSION_RATE, method="POST")
+    return max(int(usage["time_left"]), 1) if usage else 3600
+
+
 def _correction_target(request):
     """The published record a correction is about (`?resolution=<id>`), None for a new report; else 404."""
     value = request.GET.get("resolution")
@@ -172,7 +180,7 @@ def _correction_target(request):
 def _reported_place(request):
     """The place a report starts from ("Tell us about one" on its page, `?jurisdiction=<id>`); else 404."""
     value = request.GET.get("jurisdiction")
-    if value is None:
+    if not value:
         return None
     if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise Http404("No such place.")
@@ -183,8 +191,11 @@ def _reported_place(request):
 
 
 def client_hash(request):
-    """A keyed hash of the client's address: lets staff see repeat senders without keeping addresses."""
-    address = request.META.get("REMOTE_ADDR", "")
+    """A keyed hash of the client's address: lets staff see repeat senders without keeping addresses.
+
+    The address the rate limit counts (the visitor's, behind a proxy), or every sender would look alike.
+    """
+    address = client_ip(request)
     return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
 
 
@@ -195,7 +206,9 @@ def submit(request):
     correction_of = _correction_target(request)
     if request.method == "POST":
         if getattr(request, "limited", False):
-            return render(request, "429.html", status=429)
+            response = render(request, "429.html", status=429)
+            response["Retry-After"] = str(_submission_wait(request))
+            return response
         if request.POST.get(SubmissionForm.HONEYPOT):
             return render(request, "recognition/submit_refused.html", status=400)
         form = SubmissionForm(request.POST, correction_of=correction_of)

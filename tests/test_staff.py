@@ -748,6 +748,7 @@ def test_five_wrong_passwords_lock_the_account_out_from_that_address_only(client
     assert sign_in(client, "editor", "wrong", "203.0.113.7").status_code == 429  # the fifth
     locked = sign_in(client, "editor", PASSWORD, "203.0.113.7")
     assert locked.status_code == 429 and "Too many sign-in attempts" in locked.content.decode()
+    assert locked["Retry-After"] == "3600"  # the hour of the lockout
     elsewhere = sign_in(Client(), "editor", PASSWORD, "198.51.100.4")
     assert elsewhere.status_code == 302 and elsewhere["Location"] == reverse("admin:index")
 

@@ -156,6 +156,7 @@ def test_five_an_hour_per_address_then_429():
     response = post(report(jurisdiction_name="County 6"), address="192.0.2.20")
     assert response.status_code == 429
     assert "try again" in response.content.decode()
+    assert 1 <= int(response["Retry-After"]) <= 3600  # when the hour's window ends
     assert Submission.objects.count() == 5
     assert post(report(jurisdiction_name="From elsewhere"), address="192.0.2.21").status_code == 302
     assert Submission.objects.count() == 6
@@ -178,6 +179,9 @@ def test_behind_a_proxy_the_limit_is_per_visitor_not_for_the_whole_site(settings
     assert post_through_proxy(report(jurisdiction_name="County 6"), "198.51.100.20").status_code == 429
     assert post_through_proxy(report(jurisdiction_name="Another visitor"), "198.51.100.21").status_code == 302
     assert Submission.objects.count() == 6
+    # Staff tell repeat senders apart by the visitor's address too, never the proxy's.
+    hashes = dict(Submission.objects.values_list("jurisdiction_name", "client_hash"))
+    assert hashes["County 0"] == hashes["County 4"] != hashes["Another visitor"]
 
 
 def test_without_the_setting_a_forged_header_changes_nothing():

@@ -1,0 +1,265 @@
+"""Who may do what in the admin, door by door: every admin page of every model, for an anonymous visitor,
+an Editor and a Publisher (owner / other / anonymous, as healthchecks tests its views).
+
+Publishing locks a record's citations: the sources of a published record, and the places published records
+name, are changed only by Publishers, whichever form, list action or revert is used.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.admin import site
+from django.urls import reverse
+
+from recognition import roles
+from recognition.models import Confidence, Jurisdiction, Resolution, Source, Submission
+from tests.conftest import PlaceFactory, ResolutionFactory
+from tests.staff import make_user, signed_in
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"  # anonymous: sent to the admin's sign-in page
+
+
+@pytest.fixture
+def world(django_user_model):
+    draft = ResolutionFactory(
+        published=False, confidence=Confidence.MEDIUM, sources=["https://example.org/d"]
+    )
+    published = ResolutionFactory(sources=["https://example.org/p"])
+    cited_twice = ResolutionFactory(sources=["https://example.org/a", "https://example.org/b"])
+    cited_place = PlaceFactory(name="City of Cited")
+    ResolutionFactory(jurisdiction=cited_place)
+    plain_place = PlaceFactory(name="City of Plain")
+    submission = Submission.objects.create(
+        state="AL", jurisdiction_name="Mobile County", url="https://example.org/report"
+    )
+    return {
+        "draft": draft,
+        "published": published,
+        "draft_source": draft.sources.get(),
+        "published_source": published.sources.get(),
+        "second_link": cited_twice.sources.last(),
+        "cited_place": cited_place,
+        "plain_place": plain_place,
+        "submission": submission,
+        "anonymous": None,
+        "editor": make_user(django_user_model, "editor", roles.EDITORS),
+        "publisher": make_user(django_user_model, "publisher", roles.PUBLISHERS),
+    }
+
+
+def admin_url(name, obj=None):
+    return reverse(f"admin:{name}", args=[obj.pk] if obj is not None else [])
+
+
+def history_form_url(obj):
+    model = obj._meta.model_name
+    version = obj.history.latest().history_id
+    return reverse(f"admin:recognition_{model}_simple_history", args=[obj.pk, version])
+
+
+@dataclass(frozen=True)
+class Page:
+    """An admin page read with GET: the status each role gets (LOGIN for a redirect to sign in)."""
+
+    name: str
+    obj: str | None
+    anonymous: object
+    editor: int
+    publisher: int
+
+    def url(self, world):
+        obj = world[self.obj] if self.obj else None
+        if self.name == "history_form":
+            return history_form_url(obj)
+        return admin_url(self.name, obj)
+
+
+PAGES = [
+    Page("recognition_resolution_changelist", None, LOGIN, 200, 200),
+    Page("recognition_resolution_add", None, LOGIN, 200, 200),
+    Page("recognition_resolution_change", "draft", LOGIN, 200, 200),
+    Page("recognition_resolution_change", "published", LOGIN, 200, 200),  # read-only for an editor
+    Page("recognition_resolution_delete", "draft", LOGIN, 403, 403),  # nobody deletes a record here
+    Page("recognition_resolution_history", "published", LOGIN, 200, 200),
+    Page("history_form", "published", LOGIN, 200, 200),
+    Page("recognition_resolution_import", None, LOGIN, 200, 200),
+    Page("recognition_resolution_export", None, LOGIN, 200, 200),
+    Page("recognition_source_changelist", None, LOGIN, 200, 200),
+    Page("recognition_source_add", None, LOGIN, 403, 200),
+    Page("recognition_source_change", "draft_source", LOGIN, 200, 200),
+    Page("recognition_source_change", "published_source", LOGIN, 200, 200),  # read-only for an editor
+    Page("recognition_source_delete", "draft_source", LOGIN, 200, 200),
+    Page("recognition_source_delete", "published_source", LOGIN, 403, 403),  # its record's only link
+    Page("recognition_source_delete", "second_link", LOGIN, 403, 200),
+    Page("recognition_source_history", "published_source", LOGIN, 200, 200),
+    Page("recognition_jurisdiction_changelist", None, LOGIN, 200, 200),
+    Page("recognition_jurisdiction_add", None, LOGIN, 200, 200),
+    Page("recognition_jurisdiction_change", "plain_place", LOGIN, 200, 200),
+    Page("recognition_jurisdiction_change", "cited_place", LOGIN, 200, 200),  # read-only for an editor
+    Page("recognition_jurisdiction_delete", "plain_place", LOGIN, 403, 403),
+    Page("recognition_submission_changelist", None, LOGIN, 200, 200),
+    Page("recognition_submission_change", "submission", LOGIN, 200, 200),
+    Page("recognition_submission_accept", "submission", LOGIN, 200, 200),
+    Page("recognition_submission_reject", "submission", LOGIN, 200, 200),
+    Page("recognition_submission_add", None, LOGIN, 403, 403),  # submissions come from the public form
+]
+
+
+def test_every_registered_model_is_walked():
+    walked = {page.name.split("_")[1] for page in PAGES if page.name != "history_form"}
+    registered = {
+        model._meta.model_name for model in site._registry if model._meta.app_label == "recognition"
+    }
+    assert registered == walked
+
+
+@pytest.mark.parametrize("role", ["anonymous", "editor", "publisher"])
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: f"{page.name}:{page.obj}")
+def test_who_may_open_each_admin_page(client, world, page, role):
+    if world[role] is not None:
+        client = signed_in(world[role])
+    response = client.get(page.url(world))
+    expected = getattr(page, role)
+    if expected == LOGIN:
+        assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+    else:
+        assert response.status_code == expected
+
+
+def change_form_post(client, url):
+    """What saving a change form unchanged posts (read from the page as a publisher sees it)."""
+    data = {}
+    form = client.get(url).context["adminform"].form
+    for name in form.fields:
+        value = form[name].value()
+        if value not in (None, False):
+            data[name] = "on" if value is True else str(value)
+    return data
+
+
+# Each write: the role, what it posts, and whether it may. A refused write changes nothing.
+def add_source_to(record_key):
+    def post(client, world):
+        record = world[record_key]
+        before = record.sources.count()
+        response = client.post(
+            admin_url("recognition_source_add"),
+            {"resolution": record.pk, "url": "https://example.org/new", "title": "New"},
+        )
+        return response, record.sources.count() != before
+
+    return post
+
+
+def move_source_to_published(client, world):
+    source = world["draft_source"]
+    url = admin_url("recognition_source_change", source)
+    data = change_form_post(signed_in(world["publisher"]), url) | {"resolution": world["published"].pk}
+    response = client.post(url, data)
+    source.refresh_from_db()
+    return response, source.resolution_id == world["published"].pk
+
+
+def delete_source(key):
+    def post(client, world):
+        source = world[key]
+        response = client.post(admin_url("recognition_source_delete", source), {"post": "yes"})
+        return response, not Source.objects.filter(pk=source.pk).exists()
+
+    return post
+
+
+def bulk_delete_source(key):
+    def post(client, world):
+        source = world[key]
+        response = client.post(
+            admin_url("recognition_source_changelist"),
+            {"action": "delete_selected", "_selected_action": [source.pk], "post": "yes"},
+        )
+        return response, not Source.objects.filter(pk=source.pk).exists()
+
+    return post
+
+
+def rename(key):
+    def post(client, world):
+        place = world[key]
+        url = admin_url("recognition_jurisdiction_change", place)
+        data = change_form_post(signed_in(world["publisher"]), url) | {"name": f"{place.name} Renamed"}
+        response = client.post(url, data)
+        return response, Jurisdiction.objects.get(pk=place.pk).name.endswith("Renamed")
+
+    return post
+
+
+def revert_source(key):
+    def post(client, world):
+        source = world[key]
+        Source.objects.filter(pk=source.pk).update(title="Changed since")
+        url = history_form_url(source)
+        data = change_form_post(signed_in(world["publisher"]), url)
+        response = client.post(url, data)
+        return response, Source.objects.get(pk=source.pk).title != "Changed since"
+
+    return post
+
+
+WRITES = {
+    "add a source to a published record": (add_source_to("published"), {"editor": False, "publisher": True}),
+    "add a source to a draft (standalone form)": (add_source_to("draft"), {"editor": False, "publisher": True}),
+    "move a draft's source onto a published record": (
+        move_source_to_published,
+        {"editor": False, "publisher": True},
+    ),
+    "delete a published record's only link": (delete_source("published_source"), {"editor": False, "publisher": False}),
+    "delete a published record's second link": (delete_source("second_link"), {"editor": False, "publisher": True}),
+    "bulk-delete a published record's second link": (
+        bulk_delete_source("second_link"),
+        {"editor": False, "publisher": True},
+    ),
+    "delete a draft's source": (delete_source("draft_source"), {"editor": True, "publisher": True}),
+    "rename a place that published records name": (rename("cited_place"), {"editor": False, "publisher": True}),
+    "rename a place no published record names": (rename("plain_place"), {"editor": True, "publisher": True}),
+    "revert a published record's source": (revert_source("published_source"), {"editor": False, "publisher": True}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["anonymous", "editor", "publisher"])
+@pytest.mark.parametrize("write", list(WRITES))
+def test_who_may_change_what(client, world, write, role):
+    post, allowed = WRITES[write]
+    if world[role] is not None:
+        client = signed_in(world[role])
+    response, changed = post(client, world)
+    if role == "anonymous":
+        assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+        assert not changed
+    elif allowed[role]:
+        assert changed, (response.status_code, response.content[:500])
+    else:
+        assert not changed
+        assert response.status_code in (403, 200)  # refused outright, or the form says why
+        if response.status_code == 200:
+            assert "only a publisher" in response.content.decode()
+
+
+def test_an_editor_import_cannot_add_a_source_to_a_published_record(world, tmp_path):
+    from recognition.importer import import_resolutions
+
+    published = world["published"]
+    published.history.update(history_change_reason="CSV import, line 2")  # as if it came from a file
+    header = (
+        "level,state,jurisdiction,county,fips,body,kind,status,identifier,title,introduced_on,adopted_on,"
+        "effective_on,summary,source_url,source_title,source_accessed,confidence"
+    )
+    row = [
+        "county", "AL", "Mobile County", "", "01097", published.body, published.kind, published.status, "",
+        published.title, "", published.adopted.isoformat(), "", published.summary, "https://example.org/other",
+        "Another source", "", "high",
+    ]  # fmt: skip
+    path = tmp_path / "rows.csv"
+    path.write_text(header + "\n" + ",".join(f'"{cell}"' for cell in row) + "\n", encoding="utf-8")
+    report = import_resolutions(path, allow_publish=False)
+    assert not report.written and Resolution.objects.get(pk=published.pk).sources.count() == 1
