@@ -1,10 +1,20 @@
-"""Failing politely: a 503 while the database is away, and a health check for operators."""
+"""Failing politely: a 503 while the database is away, and a health check for operators.
+
+When a connection to the database fails, a per-process circuit breaker opens:
+for a few seconds every request is answered 503 at once instead of each one
+waiting the whole connect timeout (with a hung server they would queue behind
+each other). Then one request probes with a trivial query while the others
+keep getting the quick 503; the breaker closes, and recovery is logged, only
+once that query has answered.
+"""
 
 import logging
 import sys
+import threading
+import time
 
 from django.core.cache import cache
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -12,26 +22,101 @@ from django.views.decorators.cache import never_cache
 logger = logging.getLogger("recognition.health")
 
 RETRY_AFTER_SECONDS = 30
-_database_down = False  # so the cause is logged once per outage, not once per request
+# How long the breaker answers 503 without trying, after a failed connection: short enough that a
+# database back after a restart is used again within seconds, long enough that a worker spends most
+# of an outage answering rather than waiting (a probe of a hung server costs the connect timeout).
+BREAKER_OPEN_SECONDS = 5.0
 
 
 def _is_database_unreachable(error):
     return isinstance(error, OperationalError | InterfaceError)
 
 
+def _connection_lost():
+    """Whether this thread's database connection failed to open or has been dropped.
+
+    Tells an outage apart from an error of one query (a deadlock or a cancelled
+    statement is an OperationalError too, on a connection that still works):
+    only an outage opens the breaker.
+    """
+    for wrapper in connections.all(initialized_only=True):
+        raw = wrapper.connection
+        if raw is None or getattr(raw, "closed", 0):
+            return True
+    return False
+
+
+class CircuitBreaker:
+    """Closed (requests go through), open (refused at once) or half-open (one probe at a time).
+
+    Per process and thread-safe. `clock` is injectable so tests can move time.
+    """
+
+    PASS, PROBE, REFUSE = "pass", "probe", "refuse"
+
+    def __init__(self, open_seconds=BREAKER_OPEN_SECONDS, clock=time.monotonic):
+        self.open_seconds = open_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open_until = None  # None while closed
+        self._probing = False
+
+    def admit(self):
+        """PASS while closed; once the window is over, PROBE for exactly one caller; REFUSE otherwise."""
+        if self._open_until is None:  # the common case needs no lock
+            return self.PASS
+        with self._lock:
+            if self._open_until is None:
+                return self.PASS
+            if self._probing or self._clock() < self._open_until:
+                return self.REFUSE
+            self._probing = True
+            return self.PROBE
+
+    def failed(self):
+        """A connection failed: (re)open for a full window. True when this opened a closed breaker."""
+        with self._lock:
+            was_closed = self._open_until is None
+            self._open_until = self._clock() + self.open_seconds
+            self._probing = False
+            return was_closed
+
+    def succeeded(self):
+        """A query answered: close. True when the breaker was open (an outage just ended)."""
+        with self._lock:
+            was_open = self._open_until is not None
+            self._open_until = None
+            self._probing = False
+            return was_open
+
+    def release_probe(self):
+        """The probe ended without a verdict (an unexpected error): let the next request probe."""
+        with self._lock:
+            self._probing = False
+
+
+breaker = CircuitBreaker()
+
+
 def database_recovered():
-    """Called when a request reaches the database again after an outage."""
-    global _database_down
-    if _database_down:
+    """Called after a query succeeded: closes the breaker and logs the end of an outage, once."""
+    if breaker.succeeded():
         logger.warning("Database reachable again.")
-        _database_down = False
+
+
+def database_failed(error):
+    """Called when a connection failed: opens the breaker and logs the start of an outage, once."""
+    if breaker.failed():
+        logger.error("Database unreachable, answering 503 until it is back: %s", error)
 
 
 def service_unavailable(request, error):
-    global _database_down
-    if not _database_down:
-        logger.error("Database unreachable, answering 503 until it is back: %s", error)
-        _database_down = True
+    """The 503 page with Retry-After; an `error` that lost the connection opens the breaker."""
+    if error is not None:
+        if _connection_lost():
+            database_failed(error)
+        else:  # one query failed on a working connection (a deadlock, a cancelled statement)
+            logger.warning("Database error, answering 503: %s", error)
     html = loader.render_to_string("503.html", request=None)
     response = _plain_response(html, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -57,16 +142,43 @@ def server_error(request):
 
 
 class DatabaseOutageMiddleware:
-    """Turns "database unreachable" raised by a view into a 503, and notes recovery."""
+    """Turns "database unreachable" into a 503, and answers at once while the breaker is open.
+
+    Checked before the view (process_view), so /healthz is let through and keeps
+    reporting what it finds. While the breaker is open no connection is tried;
+    the request chosen to probe runs one trivial query first, and only its
+    answer closes the breaker.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        if response.status_code < 500:
-            database_recovered()
-        return response
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if view_func is healthz:
+            return None
+        admitted = breaker.admit()
+        if admitted == CircuitBreaker.PASS:
+            return None
+        if admitted == CircuitBreaker.REFUSE:
+            return service_unavailable(request, None)
+        return self._probe(request)
+
+    @staticmethod
+    def _probe(request):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError as error:
+            database_failed(error)
+            return service_unavailable(request, None)
+        except BaseException:
+            breaker.release_probe()
+            raise
+        database_recovered()
+        return None
 
     def process_exception(self, request, exception):
         if _is_database_unreachable(exception):

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 
+from tests.outage import FakeClock, fresh_breaker
+
 pytestmark = pytest.mark.django_db
 
 
@@ -37,7 +39,10 @@ def in_own_thread(steps):
     return results
 
 
-def test_database_down_gives_503_then_recovers_without_restart(caplog):
+def test_database_down_gives_503_then_recovers_without_restart(caplog, monkeypatch):
+    clock = FakeClock()
+    breaker = fresh_breaker(monkeypatch, clock)
+
     def steps():
         wrapper = connections["default"]
         real = wrapper.settings_dict
@@ -47,6 +52,7 @@ def test_database_down_gives_503_then_recovers_without_restart(caplog):
         down = [client.get("/"), client.get("/states/al/"), client.get("/api/resolutions/")]
         wrapper.close()
         wrapper.settings_dict = real
+        clock.advance(breaker.open_seconds)  # the breaker's window is over: the next request probes
         return [*down, client.get("/")]
 
     *down, back = in_own_thread(steps)
@@ -58,6 +64,7 @@ def test_database_down_gives_503_then_recovers_without_restart(caplog):
     assert back.status_code == 200
     outage_logs = [r for r in caplog.records if "Database unreachable" in r.getMessage()]
     assert len(outage_logs) == 1  # logged once per outage, not once per request
+    assert len([r for r in caplog.records if r.getMessage() == "Database reachable again."]) == 1
 
 
 def test_postgres_connect_timeout_is_short():
