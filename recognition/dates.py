@@ -21,6 +21,16 @@ class Precision(models.TextChoices):
 
 
 _PARTIAL_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+EARLIEST_YEAR = 1900  # before 911 existed: a year earlier than this is a typo
+YEARS_AHEAD = 5  # a law may take effect a few years after it passes, not decades
+
+
+class PartialDateError(ValueError):
+    """Why a text is not a partial date, in words for the person who typed it; `code` names the problem."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, order=False)
@@ -37,16 +47,34 @@ class PartialDate:
         datetime.date(self.year, 1 if self.month is None else self.month, 1 if self.day is None else self.day)
 
     @classmethod
-    def parse(cls, text):
-        """Parse `2022`, `2022-04` or `2022-04-18`; raise ValueError with a reason."""
-        match = _PARTIAL_DATE_RE.match(text.strip())
+    def parse(cls, text, today=None):
+        """`2022`, `2022-04` or `2022-04-18`, between 1900 and five years ahead; else PartialDateError.
+
+        The one parser of typed and imported dates (forms, the importer, submissions), so each
+        says the same thing about the same mistake.
+        """
+        text = text.strip()
+        match = _PARTIAL_DATE_RE.match(text)
         if not match:
-            raise ValueError(f"{text!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+            raise PartialDateError(
+                "Write the date as a year (2022), a year and month (2022-09) or a full date (2022-04-18).",
+                "format",
+            )
         year, month, day = (int(part) if part else None for part in match.groups())
-        try:
-            return cls(year, month, day)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a real calendar date") from None
+        latest = (today or datetime.date.today()).year + YEARS_AHEAD
+        if not EARLIEST_YEAR <= year <= latest:
+            raise PartialDateError(
+                f"Check the year: {year} is not between {EARLIEST_YEAR} and {latest}.", "year"
+            )
+        if month is not None and not 1 <= month <= 12:
+            raise PartialDateError(f"There is no month {month:02d}: months go from 01 to 12.", "month")
+        if day is not None:
+            days = calendar.monthrange(year, month)[1]
+            if not 1 <= day <= days:
+                raise PartialDateError(
+                    f"{text} is not a real date: {calendar.month_name[month]} {year} has {days} days.", "day"
+                )
+        return cls(year, month, day)
 
     @classmethod
     def from_stored(cls, start, precision):

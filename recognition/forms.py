@@ -1,44 +1,21 @@
 """Forms shared by the admin and the public pages: the partial-date text box and the submission form."""
 
-import calendar
-import datetime
-
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .dates import _PARTIAL_DATE_RE, PartialDate
+from .dates import PartialDate, PartialDateError
 from .filters import STATE_CHOICES
 from .models import Submission
 
 PARTIAL_DATE_HELP = "2022, 2022-09 or 2022-04-18: only as precise as the source."
-EARLIEST_YEAR = 1900  # before 911 existed: a year earlier than this is a typo
-YEARS_AHEAD = 5  # a law may take effect a few years after it passes, not decades
 
 
 def parse_partial_date(text):
     """A PartialDate from `2022`, `2022-09` or `2022-04-18`; a ValidationError that says what is wrong."""
-    match = _PARTIAL_DATE_RE.match(text)
-    if not match:
-        raise ValidationError(
-            "Write the date as a year (2022), a year and month (2022-09) or a full date (2022-04-18).",
-            code="format",
-        )
-    year, month, day = (int(part) if part else None for part in match.groups())
-    latest = datetime.date.today().year + YEARS_AHEAD
-    if not EARLIEST_YEAR <= year <= latest:
-        raise ValidationError(
-            f"Check the year: {year} is not between {EARLIEST_YEAR} and {latest}.", code="year"
-        )
-    if month is not None and not 1 <= month <= 12:
-        raise ValidationError(f"There is no month {month:02d}: months go from 01 to 12.", code="month")
-    if day is not None:
-        days = calendar.monthrange(year, month)[1]
-        if not 1 <= day <= days:
-            raise ValidationError(
-                f"{text} is not a real date: {calendar.month_name[month]} {year} has {days} days.",
-                code="day",
-            )
-    return PartialDate(year, month, day)
+    try:
+        return PartialDate.parse(text)
+    except PartialDateError as error:
+        raise ValidationError(str(error), code=error.code) from None
 
 
 class PartialDateField(forms.CharField):

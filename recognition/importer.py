@@ -12,25 +12,20 @@ All or nothing, in three passes:
 
 A re-import never undoes staff work: an existing record keeps its publication, and a record
 that staff changed since its last import (told by its change history) is skipped unless the
-caller asks to overwrite it.
-
-See /work/shared/README.md (copied into the project README) for the columns.
+caller asks to overwrite it. The columns are described in the README ("The data").
 """
 
-import csv
 import datetime
 import enum
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
+from . import csvfile
+from .csvfile import RowError
 from .dates import PartialDate
 from .models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status, name_key
 
@@ -65,23 +60,9 @@ _LENGTH_LIMITED = {
 }
 
 _DATE_COLUMNS = ("introduced_on", "adopted_on", "effective_on")
-_COLUMN_LIST = ", ".join(COLUMNS)
 
 
 # --- The report: what both doors show -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem, located so a person can find it in a spreadsheet."""
-
-    line: int  # in the file, the header being line 1
-    column: str  # "" when the problem is the whole line (e.g. a wrong number of fields)
-    message: str
-
-    def __str__(self):
-        where = f"line {self.line}, column {self.column}" if self.column else f"line {self.line}"
-        return f"{where}: {self.message}"
 
 
 class Action(enum.StrEnum):
@@ -235,7 +216,7 @@ def import_resolutions(source, *, dry_run=False, allow_publish=True, overwrite=F
             row.publish_allowed = False
     lookups = Lookups.for_rows(parsed)
     targets, match_errors = match_jurisdictions(parsed, lookups)
-    report.errors = sorted(report.errors + match_errors + find_duplicates(targets), key=_error_order)
+    report.errors = csvfile.sort_errors(report.errors + match_errors + find_duplicates(targets), COLUMNS)
     if report.errors:
         return report
     existing = ExistingResolutions.for_targets(targets)
@@ -244,7 +225,7 @@ def import_resolutions(source, *, dry_run=False, allow_publish=True, overwrite=F
     if not allow_publish:
         report.errors += published_changes(plans, existing.cited)
     if report.errors:
-        report.errors.sort(key=_error_order)
+        report.errors = csvfile.sort_errors(report.errors, COLUMNS)
         return report
     if not dry_run:
         write(plans, lookups)
@@ -253,67 +234,12 @@ def import_resolutions(source, *, dry_run=False, allow_publish=True, overwrite=F
     return report
 
 
-def _error_order(error):
-    column_position = COLUMNS.index(error.column) if error.column in COLUMNS else -1
-    return (error.line, column_position)
-
-
 # --- Pass 1: reading ------------------------------------------------------------------------------
 
 
 def read_rows(source):
     """Return ([(line, {column: value})], errors); the errors concern the file as a whole."""
-    text, error = _read_text(source)
-    if error:
-        return [], [error]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    errors = _header_errors(header)
-    if errors:
-        return [], errors
-    reader.fieldnames = header
-    rows = []
-    last_line = 1
-    for record in reader:
-        # A quoted field may span lines: a record starts on the line after the previous one ended.
-        line, last_line = last_line + 1, reader.line_num
-        if None in record or None in record.values():
-            errors.append(RowError(line, "", f"{_field_count(record)} fields, the header has {len(header)}"))
-            continue
-        rows.append((line, record))
-    return rows, errors
-
-
-def _read_text(source):
-    if isinstance(source, (str, Path)):
-        return _decode(Path(source).read_bytes())
-    data = source.read()
-    if isinstance(data, bytes):
-        return _decode(data)
-    return data.removeprefix("\ufeff"), None  # a text stream opened as "utf-8" keeps the BOM
-
-
-def _decode(data):
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        return "", RowError(line, "", "the file is not UTF-8 text: save it as “CSV UTF-8”")
-
-
-def _header_errors(header):
-    if not header:
-        return [RowError(1, "", f"the file is empty: the first line must name the columns {_COLUMN_LIST}")]
-    return [
-        RowError(1, column, f"missing column “{column}”; the header needs {_COLUMN_LIST}")
-        for column in COLUMNS
-        if column not in header
-    ]
-
-
-def _field_count(record):
-    extra = record.get(None) or []
-    return sum(1 for key, value in record.items() if key is not None and value is not None) + len(extra)
+    return csvfile.read_rows(source, COLUMNS)
 
 
 # --- Pass 2a: parsing each row on its own (no database) -------------------------------------------
@@ -363,13 +289,14 @@ def parse_rows(raw_rows):
     return parsed, errors
 
 
-class _Cells:
+class _Cells(csvfile.Cells):
     """Reads one row's cells, collecting an error per bad cell instead of stopping at the first."""
 
-    def __init__(self, line, record):
-        self.line = line
-        self.record = record
-        self.errors = []
+    # Read from the model, so the file's limits and the database's never drift apart.
+    limits = {
+        column: model._meta.get_field(field_name).max_length
+        for column, (model, field_name) in _LENGTH_LIMITED.items()
+    }
 
     def parse(self):
         row = ParsedRow(
@@ -396,61 +323,6 @@ class _Cells:
         self.check_dates(row)
         self.check_source(row)
         return row
-
-    def error(self, column, message):
-        self.errors.append(RowError(self.line, column, message))
-
-    def text(self, column):
-        value = " ".join(self.record[column].split())  # stray spaces and line breaks from spreadsheets
-        if column in _LENGTH_LIMITED:
-            model, field_name = _LENGTH_LIMITED[column]
-            limit = model._meta.get_field(field_name).max_length
-            if len(value) > limit:
-                self.error(column, f"too long: {len(value)} characters, at most {limit}")
-        return value
-
-    def required_text(self, column):
-        value = self.text(column)
-        if not value:
-            self.error(column, "required")
-        return value
-
-    def choice(self, column, allowed):
-        value = self.text(column).lower()
-        if value not in allowed:
-            shown = f"“{value}”" if value else "blank"
-            self.error(column, f"{shown} is not a {column}; use one of: {', '.join(allowed)}")
-            return None
-        return allowed[value]
-
-    def partial_date(self, column):
-        value = self.text(column)
-        if not value:
-            return None
-        try:
-            return PartialDate.parse(value)
-        except ValueError as error:
-            self.error(column, str(error))
-            return None
-
-    def date(self, column):
-        value = self.text(column)
-        if not value:
-            return None
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            self.error(column, f"“{value}” is not a date: use YYYY-MM-DD (a real calendar day)")
-            return None
-
-    def url(self, column):
-        value = self.text(column)
-        if value:
-            try:
-                URLValidator()(value)
-            except ValidationError:
-                self.error(column, f"“{value}” is not a web address: it should start with https://")
-        return value
 
     def check_dates(self, row):
         if row.introduced and row.adopted and row.adopted.is_certainly_before(row.introduced):

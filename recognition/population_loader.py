@@ -5,7 +5,7 @@ data/census/ (see its README): one row per state (50 and DC) and per county,
 with `pop_2022` stored as `Jurisdiction.population` and 2022 as its
 `population_year`.
 
-The loader follows the import rules (recognition.importer): the whole file is
+The loader follows the import rules (and reads the file the same way): the whole file is
 checked before anything is written, and a single bad row means nothing is
 written; every problem is named by line and column. It owns only those two
 fields, writes only the rows whose figures differ (a second run writes
@@ -18,8 +18,6 @@ never guessed. The territories are not in the file; their figures are left as
 they are (blank unless someone entered them).
 """
 
-import csv
-import io
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,8 +25,9 @@ from pathlib import Path
 
 from django.db import transaction
 
+from . import csvfile
 from .coverage import POPULATION_SOURCE, POPULATION_YEAR
-from .importer import RowError
+from .csvfile import RowError
 from .models import Jurisdiction, Level
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "census" / f"population_{POPULATION_YEAR}.csv"
@@ -39,8 +38,6 @@ FIPS_DIGITS = {Level.STATE: 2, Level.COUNTY: 5}
 LEVELS = tuple(FIPS_DIGITS)
 MAX_FIGURE = 2**63 - 1  # PositiveBigIntegerField
 BATCH_SIZE = 500
-
-_COLUMN_LIST = ", ".join(COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -129,35 +126,12 @@ def load_population(path: str | Path = DEFAULT_PATH) -> PopulationReport:
 
 def read_estimates(data: bytes) -> tuple[list[Estimate], list[RowError]]:
     """Parse the whole file; return (estimates, errors), the estimates complete only without errors."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        return [], [RowError(line, "", "the file is not UTF-8 text: save it as “CSV UTF-8”")]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in next(reader, [])]
-    if not any(header):
-        return [], [
-            RowError(1, "", f"the file is empty: the first line must name the columns {_COLUMN_LIST}")
-        ]
-    missing = [column for column in COLUMNS if column not in header]
-    if missing:
-        return [], [
-            RowError(1, column, f"missing column “{column}”; the header needs {_COLUMN_LIST}")
-            for column in missing
-        ]
-
-    estimates, errors, first_line = [], [], {}
-    last_line = 1
-    for fields in reader:
-        # A quoted field may span lines: a record starts on the line after the previous one ended.
-        line, last_line = last_line + 1, reader.line_num
-        if not fields:
-            continue  # a blank line
-        if len(fields) != len(header):
-            errors.append(RowError(line, "", f"{len(fields)} fields, the header has {len(header)}"))
-            continue
-        cells = _Cells(line, dict(zip(header, fields, strict=True)))
+    rows, errors = csvfile.read_rows(data, COLUMNS)
+    if errors and not rows and errors[0].line == 1:
+        return [], errors  # nothing to read: an empty file, a missing column, not UTF-8
+    estimates, first_line = [], {}
+    for line, record in rows:
+        cells = _Cells(line, record)
         estimate = cells.parse()
         errors.extend(cells.errors)
         if estimate is None:
@@ -171,22 +145,11 @@ def read_estimates(data: bytes) -> tuple[list[Estimate], list[RowError]]:
             continue
         first_line[estimate.fips] = line
         estimates.append(estimate)
-    errors.sort(
-        key=lambda error: (error.line, COLUMNS.index(error.column) if error.column in COLUMNS else -1)
-    )
-    return estimates, errors
+    return estimates, csvfile.sort_errors(errors, COLUMNS)
 
 
-class _Cells:
+class _Cells(csvfile.Cells):
     """Reads one row's cells, collecting an error per bad cell instead of stopping at the first."""
-
-    def __init__(self, line: int, record: dict[str, str]):
-        self.line = line
-        self.record = record
-        self.errors: list[RowError] = []
-
-    def error(self, column: str, message: str) -> None:
-        self.errors.append(RowError(self.line, column, message))
 
     def parse(self) -> Estimate | None:
         level = self.level()
@@ -198,18 +161,13 @@ class _Cells:
             line=self.line,
             level=level,
             fips=fips,
-            name=" ".join(self.record["name"].split()),
-            state_name=" ".join(self.record["state_name"].split()),
+            name=self.text("name"),
+            state_name=self.text("state_name"),
             population=figures[STORED_COLUMN],
         )
 
     def level(self) -> str | None:
-        value = self.record["level"].strip().lower()
-        if value not in LEVELS:
-            shown = f"“{value}”" if value else "blank"
-            self.error("level", f"{shown} is not a level; use one of: {', '.join(LEVELS)}")
-            return None
-        return value
+        return self.choice("level", {level: level for level in LEVELS})
 
     def fips(self, level: str | None) -> str:
         value = self.record["fips"].strip()

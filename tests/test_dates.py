@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recognition.dates import PartialDate, Precision
+from recognition.dates import PartialDate, PartialDateError, Precision
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,21 @@ def test_rejects_impossible_or_malformed_dates(text):
         PartialDate.parse(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("1899", "year"), ("2032", "year"), ("2031", None), ("2022-13", "month"), ("2023-02-29", "day")],
+)
+def test_one_parser_with_the_year_range(text, code):
+    """1900 to five years ahead of today (fixed here at 2026): the same rule for forms and imports."""
+    today = datetime.date(2026, 11, 30)
+    if code is None:
+        assert PartialDate.parse(text, today=today).year == int(text)
+    else:
+        with pytest.raises(PartialDateError) as raised:
+            PartialDate.parse(text, today=today)
+        assert raised.value.code == code
+
+
 def test_period_bounds():
     assert PartialDate.parse("2024-02").end == datetime.date(2024, 2, 29)
     assert PartialDate.parse("2022").start == datetime.date(2022, 1, 1)
@@ -45,7 +60,10 @@ def test_certainly_before_compares_whole_periods():
     assert PartialDate.parse("2021").is_certainly_before(introduced)
 
 
-@given(st.dates(min_value=datetime.date(1900, 1, 1)), st.sampled_from(list(Precision)))
+@given(
+    st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2030, 12, 31)),
+    st.sampled_from(list(Precision)),
+)
 def test_stored_round_trip_keeps_precision(day, precision):
     date = {
         Precision.YEAR: PartialDate(day.year),

@@ -598,9 +598,10 @@ def test_a_file_that_is_not_utf8_is_an_error(tmp_path):
 BAD_ROWS = {
     "unknown state": ({"state": "ZZ"}, "state", "unknown state"),
     "state blank for a county": ({"state": ""}, "state", "required"),
-    "impossible date": ({"adopted_on": "2022-02-30"}, "adopted_on", "not a real calendar date"),
-    "impossible month": ({"introduced_on": "2022-13"}, "introduced_on", "not a real calendar date"),
-    "malformed date": ({"introduced_on": "22"}, "introduced_on", "YYYY-MM-DD"),
+    "impossible date": ({"adopted_on": "2022-02-30"}, "adopted_on", "February 2022 has 28 days"),
+    "impossible month": ({"introduced_on": "2022-13"}, "introduced_on", "There is no month 13"),
+    "year out of range": ({"adopted_on": "1022"}, "adopted_on", "Check the year: 1022 is not between 1900"),
+    "malformed date": ({"introduced_on": "22"}, "introduced_on", "a year (2022), a year and month (2022-09)"),
     "malformed access date": ({"source_accessed": "2024-01"}, "source_accessed", "YYYY-MM-DD"),
     "unknown level": ({"level": "city"}, "level", "federal, state, county, place, district"),
     "unknown kind": ({"kind": "law"}, "kind", "statute, resolution, proclamation"),
