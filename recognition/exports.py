@@ -161,23 +161,33 @@ class _Echo:
 
 
 def csv_lines(queryset, absolute_url, *, staff=False):
-    """Yield the CSV text: a UTF-8 byte-order mark and the header, then the rows batch by batch.
+    """The CSV text as an iterator: a UTF-8 byte-order mark and the header, then the rows batch by batch.
 
     `absolute_url` turns a path into a full URL (request.build_absolute_uri). `staff` adds the
     STAFF_COLUMNS (the admin's export, which may include drafts). One query per batch of
     CSV_CHUNK_SIZE rows reads the rows, one more their sources.
+
+    The first batch is read here, before the caller builds its response: when the database
+    cannot answer, the error is raised while a 503 can still be sent, not after a 200 and the
+    header row have gone out (the download would then look complete but empty).
     """
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(STAFF_HEADER if staff else HEADER)
+    header = "\ufeff" + writer.writerow(STAFF_HEADER if staff else HEADER)
     url_template = _record_url_template(absolute_url)
     if "state_code" not in queryset.query.annotations:
         queryset = queryset.annotate(state_code=state_code_expression())
     rows = queryset.values_list(*ROW_FIELDS).iterator(chunk_size=CSV_CHUNK_SIZE)
-    for batch in itertools.batched(rows, CSV_CHUNK_SIZE):
+    batches = itertools.batched(rows, CSV_CHUNK_SIZE)
+
+    def text(batch):
         urls = _source_urls([row[0] for row in batch])
-        yield "".join(
+        return "".join(
             writer.writerow(_row_cells(row, urls.get(row[0], ()), url_template, staff=staff)) for row in batch
         )
+
+    first = next(batches, None)
+    first_text = header + text(first) if first else header
+    return itertools.chain([first_text], map(text, batches))
 
 
 def csv_filename():

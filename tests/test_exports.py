@@ -7,6 +7,7 @@ import io
 import math
 
 import pytest
+from django.db import OperationalError, connection
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from hypothesis import given
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from recognition import exports
 from recognition.models import Jurisdiction, Resolution, Source
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
+from tests.outage import Outage, fresh_breaker, request_in_own_thread
 from tests.test_list import listed
 
 CSV_URL = "/resolutions.csv"
@@ -312,3 +314,40 @@ class TestQueryBudget:
         rows, large = self.count_queries(client, django_assert_max_num_queries, 5)
         assert len(rows) == STARTER_PUBLISHED + 240
         assert large == small
+
+
+@pytest.mark.django_db
+class TestDatabaseOutage:
+    """The first batch is read before the response starts: an outage is a 503, never a 200 that breaks off."""
+
+    @pytest.fixture(autouse=True)
+    def _own_breaker(self, monkeypatch):
+        fresh_breaker(monkeypatch)
+
+    @pytest.mark.parametrize("query", ["", "?state=AL", "?q=dispatchers&state=TX"])
+    def test_unreachable_database_is_a_503_before_any_byte(self, monkeypatch, query):
+        outage = Outage(monkeypatch)
+        outage.down = True
+        response = request_in_own_thread(CSV_URL + query)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
+        assert not response.streaming
+        assert "jurisdiction" not in response.content.decode()  # no CSV header went out
+        assert outage.attempts == 1
+
+    def test_a_first_query_that_fails_is_a_503(self, client, starter_dataset):
+        """The connection is open but the server fails the first statement (it is going away)."""
+
+        def fail(execute, sql, params, many, context):
+            raise OperationalError("server closed the connection unexpectedly (simulated)")
+
+        client.raise_request_exception = False
+        with connection.execute_wrapper(fail):
+            response = client.get(CSV_URL, {"state": "AL"})
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
+        assert not response.streaming
+
+    def test_no_match_is_the_header_alone(self, client, starter_dataset):
+        header, rows = read_csv(download(client, {"adopted_after": "2999-01-01"})[1])
+        assert header == HEADER and rows == []

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from recognition.models import Level, Resolution
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
+from tests.outage import Outage, fresh_breaker, request_in_own_thread
 from tests.test_list import state_of
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +178,21 @@ class TestStateFeed:
     def test_the_feed_route_is_not_taken_for_a_jurisdiction(self, client, starter_dataset):
         assert reverse("recognition:state_feed", kwargs={"usps": "tx"}) == "/states/tx/feed/"
         assert client.get("/states/tx/feed/")["Content-Type"].startswith("application/atom+xml")
+
+
+class TestDatabaseOutage:
+    """A feed is built whole before it is sent: an outage is a 503 with Retry-After, never a broken 200."""
+
+    @pytest.mark.parametrize(
+        "url",
+        [FEED_URL, f"{FEED_URL}?state=AL&q=dispatchers", "/states/al/feed/", "/states/al/feed/?q=county"],
+    )
+    def test_unreachable_database_is_a_503(self, monkeypatch, url):
+        fresh_breaker(monkeypatch)
+        outage = Outage(monkeypatch)
+        outage.down = True
+        response = request_in_own_thread(url)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
+        assert "<feed" not in response.content.decode()
+        assert outage.attempts == 1
