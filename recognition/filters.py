@@ -5,10 +5,12 @@ query-string value, and a bad value is a form error (shown on the page, or a 400
 from the exports), never a 500.
 """
 
+import re
+
 import django_filters
 import us
 from django.db import connection
-from django.db.models import BooleanField, F, FloatField, Q
+from django.db.models import BooleanField, F, FloatField, Q, Value
 from django.db.models.expressions import RawSQL
 
 from .models import Jurisdiction, Kind, Level, Resolution, Status, state_code_expression
@@ -18,6 +20,13 @@ STATE_CHOICES = sorted(
     ((state.abbr, state.name) for state in us.states.STATES_AND_TERRITORIES), key=lambda choice: choice[1]
 )
 MAX_QUERY_LENGTH = 200
+# Words of a search that count (each part of "first-responder" or "O'Brien" is one); the rest is ignored.
+MAX_SEARCH_WORDS = 32
+SEARCH_HELP = (
+    "Words in the title, summary, number, adopting body or jurisdiction. "
+    '"A phrase" in quotes, -word to leave a word out, "or" between alternatives; '
+    f"other punctuation separates words, and only the first {MAX_SEARCH_WORDS} words count."
+)
 
 
 class StateCodeField(django_filters.fields.MultipleChoiceField):
@@ -65,7 +74,9 @@ class ResolutionFilter(django_filters.FilterSet):
         input_formats=["%Y-%m-%d"],
         help_text="YYYY-MM-DD.",
     )
-    q = django_filters.CharFilter(method="search", label="Search", max_length=MAX_QUERY_LENGTH)
+    q = django_filters.CharFilter(
+        method="search", label="Search", max_length=MAX_QUERY_LENGTH, help_text=SEARCH_HELP
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("adopted_on", "adopted"), ("jurisdiction__name", "jurisdiction"), ("state_code", "state")),
         field_labels={
@@ -152,14 +163,63 @@ JURISDICTION_MATCH_SQL = (
 )
 
 
+_SEARCH_TOKEN = re.compile(r'(?P<negated>-?)"(?P<phrase>[^"]*)"?|(?P<chunk>[^\s"]+)')
+# A word: letters or digits, with single hyphens or apostrophes inside ("9-1-1", "O'Brien").
+_WORD = re.compile(r"\w+(?:['-]\w+)*")
+_WORD_PART = re.compile(r"\w+")
+
+
+def websearch_text(value):
+    """The search rebuilt from its words alone, in websearch_to_tsquery's syntax.
+
+    PostgreSQL's parser fails on some punctuation (33 hyphens in a row: "tsquery
+    stack too small"), so nothing but words reaches it: `word`, `"a phrase"`,
+    `-word` (left out), and `or` between two terms. Any other character only
+    separates words, and words past MAX_SEARCH_WORDS are dropped. "" when no word
+    is left.
+    """
+    terms, budget, alternative = [], MAX_SEARCH_WORDS, False
+    for match in _SEARCH_TOKEN.finditer(value):
+        chunk, phrase = match.group("chunk"), match.group("phrase")
+        if chunk is not None and chunk.lower() == "or":
+            alternative = bool(terms)
+            continue
+        words = []
+        for word in _WORD.findall(chunk if chunk is not None else phrase):
+            parts = _WORD_PART.findall(word)
+            if len(parts) > budget:
+                word = "-".join(parts[:budget])  # a long compound, cut at the limit
+            words.append(word)
+            budget -= min(len(parts), budget)
+            if not budget:
+                break
+        if not words:
+            continue
+        if phrase is not None:
+            found = [("-" if match.group("negated") else "") + '"' + " ".join(words) + '"']
+        else:
+            found = [("-" if chunk.startswith("-") else "") + words[0], *words[1:]]
+        if alternative:
+            terms.append("or")
+            alternative = False
+        terms.extend(found)
+        if not budget:
+            break
+    return " ".join(terms)
+
+
 def full_text_search(queryset, value):
     """PostgreSQL full-text search over the measure and its jurisdiction's name, best matches first.
 
     Both conditions are answered from GIN indexes (see SEARCH_DOCUMENT_SQL), so a
-    search never reads every resolution.
+    search never reads every resolution. The query is built from `websearch_text`,
+    never from the raw text; a search with no word in it matches nothing.
     """
+    text = websearch_text(value)
+    if not text:
+        return queryset.none().annotate(rank=Value(0.0, output_field=FloatField()))
     query = "websearch_to_tsquery('english', %s)"
-    in_document = RawSQL(f"{SEARCH_DOCUMENT_SQL} @@ {query}", [value], output_field=BooleanField())
-    in_name = RawSQL(JURISDICTION_MATCH_SQL, [value], output_field=BooleanField())
-    rank = RawSQL(f"ts_rank({SEARCH_DOCUMENT_SQL}, {query})", [value], output_field=FloatField())
+    in_document = RawSQL(f"{SEARCH_DOCUMENT_SQL} @@ {query}", [text], output_field=BooleanField())
+    in_name = RawSQL(JURISDICTION_MATCH_SQL, [text], output_field=BooleanField())
+    rank = RawSQL(f"ts_rank({SEARCH_DOCUMENT_SQL}, {query})", [text], output_field=FloatField())
     return queryset.filter(Q(in_document) | Q(in_name)).annotate(rank=rank)

@@ -14,7 +14,16 @@ import threading
 import time
 
 from django.core.cache import cache
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections
+from django.db import (
+    DatabaseError,
+    DataError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+    connection,
+    connections,
+)
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -183,7 +192,34 @@ class DatabaseOutageMiddleware:
     def process_exception(self, request, exception):
         if _is_database_unreachable(exception):
             return service_unavailable(request, exception)
+        if _is_refused_search(request, exception):
+            return search_refused(request, exception)
         return None
+
+
+def _is_refused_search(request, error):
+    """A search that PostgreSQL's text-search parser refused (the search box's text is rebuilt from
+    plain words first, so this is a last resort): the reader's text, not the site, is at fault."""
+    return isinstance(error, DataError | ProgrammingError | InternalError) and bool(
+        request.GET.get("q", "").strip()
+    )
+
+
+def search_refused(request, error):
+    """A 400 naming the search, as JSON on the API and as plain text elsewhere, never a 500."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = f"This search cannot be run as written ({reason}); try fewer or plainer words."
+    logger.warning("Search refused by the database, answering 400: %s", reason)
+    match = request.resolver_match
+    if match is not None and "api" in match.namespaces:
+        return JsonResponse({"q": [message]}, status=400)
+    response = HttpResponse(
+        f"This search cannot be run:\n- Search: {message}\n",
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @never_cache

@@ -1,6 +1,6 @@
 """Helpers for tests of a database outage: a fake clock, a switchable outage, a request in its own thread.
 
-The outage replaces the backend's `get_new_connection`, the one place every new
+The outage replaces the database backend's connection opener, the one place every new
 connection is opened, so a test can both cut the database off and count how
 many times the site tried to reach it.
 """
