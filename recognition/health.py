@@ -3,9 +3,12 @@
 When a connection to the database fails, a per-process circuit breaker opens:
 for a few seconds every request is answered 503 at once instead of each one
 waiting the whole connect timeout (with a hung server they would queue behind
-each other). Then one request probes with a trivial query while the others
-keep getting the quick 503; the breaker closes, and recovery is logged, only
-once that query has answered.
+each other). Then one request starts a probe, a trivial query on a connection
+of its own in a background thread, while the others keep getting the quick
+503; the breaker closes, and recovery is logged, only once that query has
+answered. The probing request waits for the answer briefly (PROBE_WAIT_SECONDS)
+and then answers 503 too: a sync worker is never held for a whole connect
+timeout, so workers probing at the same moment cannot stall the site.
 """
 
 import logging
@@ -35,6 +38,9 @@ RETRY_AFTER_SECONDS = 30
 # database back after a restart is used again within seconds, long enough that a worker spends most
 # of an outage answering rather than waiting (a probe of a hung server costs the connect timeout).
 BREAKER_OPEN_SECONDS = 5.0
+# How long the request that starts a probe waits for its answer: a database that is back answers in
+# milliseconds (the request is then served), a hung one not at all (the request gets its 503).
+PROBE_WAIT_SECONDS = 0.1
 
 
 def _is_database_unreachable(error):
@@ -119,6 +125,38 @@ def database_failed(error):
         logger.error("Database unreachable, answering 503 until it is back: %s", error)
 
 
+class Probe(threading.Thread):
+    """One trivial query on a connection of the probe's own; its verdict opens or closes the breaker.
+
+    `answered` is set once the verdict is in (tests join the thread).
+    """
+
+    def __init__(self):
+        super().__init__(name="database-probe", daemon=True)
+        self.answered = threading.Event()
+
+    def run(self):
+        try:
+            with connection.cursor() as cursor:  # this thread's own connection
+                cursor.execute("SELECT 1")
+        except DatabaseError as error:
+            database_failed(error)
+        except BaseException:
+            breaker.release_probe()
+            raise
+        else:
+            database_recovered()
+        finally:
+            connection.close()
+            self.answered.set()
+
+
+def start_probe():
+    probe = Probe()
+    probe.start()
+    return probe
+
+
 def service_unavailable(request, error):
     """The 503 page with Retry-After; an `error` that lost the connection opens the breaker."""
     if error is not None:
@@ -155,8 +193,8 @@ class DatabaseOutageMiddleware:
 
     Checked before the view (process_view), so /healthz is let through and keeps
     reporting what it finds. While the breaker is open no connection is tried;
-    the request chosen to probe runs one trivial query first, and only its
-    answer closes the breaker.
+    the request that finds the window over starts the probe and is served only
+    if the probe's query has answered within PROBE_WAIT_SECONDS.
     """
 
     def __init__(self, get_response):
@@ -171,23 +209,12 @@ class DatabaseOutageMiddleware:
         admitted = breaker.admit()
         if admitted == CircuitBreaker.PASS:
             return None
-        if admitted == CircuitBreaker.REFUSE:
-            return service_unavailable(request, None)
-        return self._probe(request)
-
-    @staticmethod
-    def _probe(request):
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-        except DatabaseError as error:
-            database_failed(error)
-            return service_unavailable(request, None)
-        except BaseException:
-            breaker.release_probe()
-            raise
-        database_recovered()
-        return None
+        if admitted == CircuitBreaker.PROBE:
+            request.database_probe = start_probe()
+            request.database_probe.answered.wait(PROBE_WAIT_SECONDS)
+            if breaker.admit() == CircuitBreaker.PASS:
+                return None
+        return service_unavailable(request, None)
 
     def process_exception(self, request, exception):
         if _is_database_unreachable(exception):

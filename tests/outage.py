@@ -7,7 +7,8 @@ many times the site tried to reach it.
 
 import threading
 
-from django.db import connections
+from django.db import OperationalError, connections
+from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
 from recognition import health
@@ -29,6 +30,8 @@ class FakeClock:
 class Outage:
     """While `down`, every new connection fails as an unreachable server's would; `attempts` counts tries.
 
+    While `queries_fail`, connections open but every statement fails (a server shutting down).
+
     `hold()` makes the next attempt wait (wherever it runs) until `release()`, and
     `entered` is set once it is waiting: a probe caught in the middle.
     """
@@ -37,6 +40,7 @@ class Outage:
         wrapper_class = type(connections["default"])
         real = wrapper_class.get_new_connection
         self.down = False
+        self.queries_fail = False
         self.attempts = 0
         self.entered = threading.Event()
         self._release = None
@@ -54,6 +58,14 @@ class Outage:
             return real(wrapper, conn_params)
 
         monkeypatch.setattr(wrapper_class, "get_new_connection", get_new_connection)
+        real_execute = CursorWrapper.execute
+
+        def execute(cursor, sql, params=None):
+            if self.queries_fail:
+                raise OperationalError("the database system is shutting down (simulated)")
+            return real_execute(cursor, sql, params)
+
+        monkeypatch.setattr(CursorWrapper, "execute", execute)
 
     def hold(self):
         self._release = threading.Event()

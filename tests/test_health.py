@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 
+from recognition import health
 from tests.outage import FakeClock, fresh_breaker
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,8 @@ def in_own_thread(steps):
 def test_database_down_gives_503_then_recovers_without_restart(caplog, monkeypatch):
     clock = FakeClock()
     breaker = fresh_breaker(monkeypatch, clock)
+    # The first request after the window waits for its probe's answer, and is then served.
+    monkeypatch.setattr(health, "PROBE_WAIT_SECONDS", 30)
 
     def steps():
         wrapper = connections["default"]

@@ -2,7 +2,10 @@
 
 Time is a fake clock handed to a fresh breaker, and the outage is a switch on
 the backend's connection opener that also counts every attempt, so each test
-states exactly how many times the site tried to reach the database.
+states exactly how many times the site tried to reach the database. The probe
+runs in a thread of its own; tests join it through the request that started it,
+and choose how long that request waits for it: as long as it takes (`patient`),
+or not at all.
 """
 
 import threading
@@ -36,6 +39,21 @@ def outage(monkeypatch):
     return Outage(monkeypatch)
 
 
+@pytest.fixture
+def patient(monkeypatch):
+    """The probing request waits for the probe's verdict, however long it takes."""
+    monkeypatch.setattr(health, "PROBE_WAIT_SECONDS", 30)
+
+
+def probe_of(response):
+    """The probe a request started (joined: its verdict is in), or None."""
+    probe = getattr(response.wsgi_request, "database_probe", None)
+    if probe is not None:
+        probe.join(timeout=30)
+        assert not probe.is_alive(), "the probe did not finish"
+    return probe
+
+
 def logged(caplog, text):
     return [record for record in caplog.records if text in record.getMessage()]
 
@@ -59,7 +77,8 @@ def test_a_failed_connection_makes_the_next_requests_answer_at_once_without_conn
     assert len(logged(caplog, "Database unreachable")) == 1
 
 
-def test_the_window_lasts_a_few_seconds_even_if_the_database_is_back(outage, breaker, clock):
+def test_the_window_lasts_a_few_seconds_even_if_the_database_is_back(outage, breaker, clock, patient):
+    assert 2 <= health.BREAKER_OPEN_SECONDS <= 10
     outage.down = True
     assert_503(request_in_own_thread(PAGE))
     outage.down = False
@@ -68,24 +87,28 @@ def test_the_window_lasts_a_few_seconds_even_if_the_database_is_back(outage, bre
     assert outage.attempts == 1
     clock.advance(breaker.open_seconds)
     assert request_in_own_thread(PAGE).status_code == 200
-    assert outage.attempts == 2
+    assert outage.attempts == 3  # the probe's connection, then the page's own
 
 
-def test_after_the_window_one_probe_succeeds_and_recovery_is_logged_once(outage, breaker, clock, caplog):
+def test_after_the_window_one_probe_succeeds_and_recovery_is_logged_once(
+    outage, breaker, clock, patient, caplog
+):
     outage.down = True
     assert_503(request_in_own_thread(PAGE))
     outage.down = False
     clock.advance(breaker.open_seconds)
     assert not logged(caplog, RECOVERED)
-    assert request_in_own_thread(PAGE).status_code == 200
-    assert outage.attempts == 2  # the probe's connection, used by the page too
+    response = request_in_own_thread(PAGE)
+    assert response.status_code == 200  # the probe answered in time: this request is served
+    assert probe_of(response) is not None
+    assert outage.attempts == 3  # the first failure, the probe's connection, the page's own
     assert len(logged(caplog, RECOVERED)) == 1
     assert request_in_own_thread(OTHER_PAGE).status_code == 200
     assert request_in_own_thread(PAGE).status_code == 200
     assert len(logged(caplog, RECOVERED)) == 1
 
 
-def test_a_failed_probe_opens_a_full_new_window(outage, breaker, clock, caplog):
+def test_a_failed_probe_opens_a_full_new_window(outage, breaker, clock, patient, caplog):
     outage.down = True
     assert_503(request_in_own_thread(PAGE))
     clock.advance(breaker.open_seconds)
@@ -98,40 +121,40 @@ def test_a_failed_probe_opens_a_full_new_window(outage, breaker, clock, caplog):
     assert len(logged(caplog, "Database unreachable")) == 1  # one outage, one line
 
 
-def test_while_one_request_probes_the_others_are_answered_at_once(outage, breaker, clock, caplog):
+def test_while_one_request_probes_the_others_are_answered_at_once(
+    outage, breaker, clock, monkeypatch, caplog
+):
+    """Even the request that started the probe is answered without waiting for a hung server."""
+    monkeypatch.setattr(health, "PROBE_WAIT_SECONDS", 0)
     outage.down = True
     assert_503(request_in_own_thread(PAGE))
     outage.down = False
     clock.advance(breaker.open_seconds)
     release = outage.hold()
-    probe = start_in_own_thread(lambda: Client(raise_request_exception=False).get(PAGE))
-    assert outage.entered.wait(timeout=30), "the probe never tried to connect"
     try:
+        starter = request_in_own_thread(PAGE)
+        assert outage.entered.wait(timeout=30), "the probe never tried to connect"
+        assert_503(starter)  # answered while its probe is still waiting for the server
         for path in (PAGE, OTHER_PAGE, PAGE):
             assert_503(request_in_own_thread(path))
         assert outage.attempts == 2  # the first failure and the probe, nothing else
         assert not logged(caplog, RECOVERED)
     finally:
         release.set()
-    assert probe().status_code == 200
+    probe_of(starter)
     assert len(logged(caplog, RECOVERED)) == 1
     assert request_in_own_thread(OTHER_PAGE).status_code == 200
+    assert request_in_own_thread(PAGE).status_code == 200
+    assert len(logged(caplog, RECOVERED)) == 1
 
 
-def test_a_probe_that_connects_but_whose_query_fails_is_no_recovery(outage, breaker, clock, caplog):
+def test_a_probe_that_connects_but_whose_query_fails_is_no_recovery(outage, breaker, clock, patient, caplog):
     outage.down = True
     assert_503(request_in_own_thread(PAGE))
-    outage.down = False
+    outage.down, outage.queries_fail = False, True
     clock.advance(breaker.open_seconds)
-
-    def refuse(execute, sql, params, many, context):
-        raise OperationalError("the database system is shutting down (simulated)")
-
-    def probe():
-        with connections["default"].execute_wrapper(refuse):
-            return Client(raise_request_exception=False).get(PAGE)
-
-    assert_503(start_in_own_thread(probe)())
+    assert_503(request_in_own_thread(PAGE))
+    outage.queries_fail = False
     assert not logged(caplog, RECOVERED)
     clock.advance(1)
     assert_503(request_in_own_thread(PAGE))  # a new window began
