@@ -6,6 +6,7 @@ and a server.
 
 import multiprocessing
 import os
+import re
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers: the pages are CPU-bound template work on cached data; 2 per core is gunicorn's advice.
@@ -22,3 +23,25 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Behind nginx or a load balancer that sets X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# gunicorn's control socket (for gunicornc) defaults to one path per user (~/.gunicorn/gunicorn.ctl): a second
+# gunicorn on the machine (a load test beside `make serve`) would delete the first one's and take its place.
+# GUNICORN_CONTROL_SOCKET names a path, or `off` for none; otherwise each server gets its own (on_starting).
+_chosen_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+if _chosen_socket.lower() in ("off", "none", "no", "0"):
+    control_socket_disable = True
+elif _chosen_socket:
+    control_socket = _chosen_socket
+
+
+def on_starting(server):
+    """Name the control socket after the addresses this server binds, unless a path was chosen.
+
+    Here rather than above so that a bind given on the command line (-b) counts too.
+    """
+    cfg = server.cfg
+    if cfg.control_socket_disable or cfg.control_socket != cfg.settings["control_socket"].default:
+        return
+    name = re.sub(r"[^A-Za-z0-9.]+", "-", "_".join(cfg.bind)).strip("-")
+    cfg.set("control_socket", os.path.join(os.path.dirname(cfg.control_socket), f"gunicorn-{name}.ctl"))

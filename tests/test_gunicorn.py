@@ -1,0 +1,123 @@
+"""gunicorn.conf.py: two servers on one machine each keep a control socket of their own, or none.
+
+Real gunicorn masters (one worker each, on free ports) serve the tiny `hello`
+application below; their control sockets go to a temporary runtime directory,
+never the user's own.
+"""
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LISTENING = re.compile(r"Control socket listening at (\S+)")
+
+
+def hello(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello"]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`gunicorn -c gunicorn.conf.py tests.test_gunicorn:hello`; its log lines arrive on a queue."""
+
+    def __init__(self, runtime_dir, **env):
+        self.port = free_port()
+        environment = {
+            **os.environ,
+            "XDG_RUNTIME_DIR": str(runtime_dir),
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": "1",
+            "GUNICORN_LOG_LEVEL": "info",
+            "GUNICORN_ACCESS_LOG": "/dev/null",
+            **env,
+        }
+        argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tests.test_gunicorn:hello"]
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=environment, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stderr:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, pattern, timeout=30):
+        """The first log line matching `pattern` (a match object); fails if the server stops first."""
+        while True:
+            line = self.lines.get(timeout=timeout)
+            assert line is not None, f"gunicorn stopped (exit code {self.process.poll()})"
+            found = pattern.search(line)
+            if found:
+                return found
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture
+def servers(tmp_path):
+    started = []
+
+    def start(**env):
+        server = Server(tmp_path, **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def test_two_servers_have_two_control_sockets(servers, tmp_path):
+    first, second = servers(), servers()
+    first_socket = Path(first.wait_for(LISTENING).group(1))
+    second_socket = Path(second.wait_for(LISTENING).group(1))
+    assert first_socket != second_socket
+    assert first_socket.parent == second_socket.parent == tmp_path  # the runtime directory, not ~/.gunicorn
+    assert str(first.port) in first_socket.name and str(second.port) in second_socket.name
+    assert first_socket.is_socket() and second_socket.is_socket()  # the second took nothing from the first
+
+
+def test_a_chosen_path_or_none(tmp_path):
+    chosen = tmp_path / "chosen.ctl"
+
+    def printed(**env):
+        environment = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), **env}
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--print-config",
+            "tests.test_gunicorn:hello",
+        ]
+        output = subprocess.run(argv, cwd=ROOT, env=environment, capture_output=True, text=True, check=True)
+        return dict(re.findall(r"^(control_socket\w*)\s*=\s*(.*)$", output.stdout, re.MULTILINE))
+
+    assert printed(GUNICORN_CONTROL_SOCKET="off")["control_socket_disable"] == "True"
+    named = printed(GUNICORN_CONTROL_SOCKET=str(chosen))
+    assert named["control_socket"] == str(chosen) and named["control_socket_disable"] == "False"
