@@ -20,7 +20,7 @@ SERVE_SECRET := $(VENV)/.serve-secret
 ARGS ?=
 FILE ?=
 
-.PHONY: help venv deps dev-deps load-data setup run serve test lint superuser clean bench backup restore load
+.PHONY: help venv deps dev-deps load-data setup run serve test lint superuser clean bench backup restore load fault
 
 help:
 	@echo "make run        set up (venv, migrate, load geography and the starter dataset) and serve on http://127.0.0.1:8000"
@@ -34,6 +34,7 @@ help:
 	@echo "make backup     pg_dump -Fc of the PostgreSQL database in DATABASE_URL to backups/tracker-YYYYMMDD-HHMMSS.dump"
 	@echo "make restore    FILE=backups/....dump: restore a backup into the EMPTY PostgreSQL database in DATABASE_URL"
 	@echo "make load       load test: gunicorn + PostgreSQL + Redis under wrk, a mix of public URLs (ARGS=\"--seconds 10\")"
+	@echo "make fault      fault run: gunicorn against a hung PostgreSQL, 16 connections; p99 of the 503s (ARGS=\"--seconds 10\")"
 
 # The virtualenv itself: created once. Pyenv shims (e.g. python3.12 for a version that is not installed)
 # exist but fail when run, so each candidate is actually run, not just looked up.
@@ -145,3 +146,9 @@ restore: $(RUNTIME_STAMP)
 # redis://127.0.0.1:6379/2), wrk over a mix of public URLs; exits non-zero on any error answer.
 load: $(RUNTIME_STAMP)
 	$(VENV_PY) benchmarks/load.py $(ARGS)
+
+# Fault run (benchmarks/fault.py): gunicorn with 2 workers pointed at a "PostgreSQL" that accepts connections
+# and never answers (a listener the script starts on 127.0.0.1); 16 connections for 20 s; prints the p50, p99
+# and max of the 503s and exits non-zero on any other answer. Needs no database, Redis or wrk.
+fault: $(RUNTIME_STAMP)
+	$(VENV_PY) benchmarks/fault.py $(ARGS)

@@ -143,6 +143,7 @@ def start_gunicorn(port, workers, log_path):
         "GUNICORN_WORKERS": str(workers),
         "GUNICORN_ACCESS_LOG": "/dev/null",  # quiet: tens of thousands of lines say nothing
         "GUNICORN_LOG_LEVEL": "warning",
+        "GUNICORN_CONTROL_SOCKET": "off",  # nothing to manage; never another server's socket
     }
     argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"]
     with open(log_path, "wb") as log:

@@ -288,6 +288,7 @@ def measure_throughput(home_body, seconds):
     env = {**os.environ, "BENCH_STATIC_ROOT": str(static_root), "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
     argv = [sys.executable, "-m", "gunicorn", "benchmarks.static_wsgi:application"]
     argv += ["--config", str(workdir / "gunicorn.conf.py"), "-w", "2", "-b", f"127.0.0.1:{port}"]
+    argv += ["--no-control-socket"]  # the default control socket is one per user, shared with any gunicorn
     server = subprocess.Popen([*argv, "--log-level", "warning"], cwd=ROOT, env=env)
     figures = {"generator": "wrk -t2 -c4" if load is load_with_wrk else "python, 4 keep-alive threads"}
     try:
