@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Q, Value
 from django.db.models.expressions import RawSQL
 
-from .models import Jurisdiction, Kind, Level, Resolution, Status, state_code_expression
+from .models import Jurisdiction, Kind, Level, Resolution, Status, in_states, state_code_expression
 
 # Static choices (no query per request): the 50 states, DC and the inhabited territories.
 STATE_CHOICES = sorted(
@@ -44,12 +44,9 @@ class StateFilter(django_filters.MultipleChoiceFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        codes = [code.upper() for code in value]
         # The jurisdictions first (a few hundred ids per state), then the resolutions by
         # their indexed foreign key: no scan of the resolutions table.
-        inside = Jurisdiction.objects.filter(
-            Q(level=Level.STATE, usps__in=codes) | Q(parent__level=Level.STATE, parent__usps__in=codes)
-        )
+        inside = Jurisdiction.objects.filter(in_states(value))
         return queryset.filter(jurisdiction__in=inside.values("pk"))
 
 

@@ -16,6 +16,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Length, Lower, TruncMonth, TruncYear
 from django.db.models.lookups import Exact
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
@@ -98,8 +99,8 @@ class JurisdictionQuerySet(PublicDataQuerySet):
         return self.filter(level=Level.COUNTY)
 
     def in_state(self, usps):
-        """Everything below a state: its counties, places and districts."""
-        return self.filter(parent__level=Level.STATE, parent__usps=usps.upper())
+        """The state and everything in it: its counties, places and districts."""
+        return self.filter(in_states([usps]))
 
     def nation(self):
         return self.get(level=Level.NATION)
@@ -297,11 +298,22 @@ class Confidence(models.TextChoices):
     LOW = "low", "Low: not yet verified"
 
 
-def state_code_expression():
-    """The USPS code of the state a resolution belongs to ('' for federal ones), in SQL."""
+def in_states(codes, path=""):
+    """Inside a state: the jurisdiction at `path` is one of these states (USPS codes) or lies in one.
+
+    The one spelling of "in Alabama" for every query: lists, filters, the API and the admin.
+    """
+    codes = [code.upper() for code in codes]
+    return Q(**{f"{path}level": Level.STATE, f"{path}usps__in": codes}) | Q(
+        **{f"{path}parent__level": Level.STATE, f"{path}parent__usps__in": codes}
+    )
+
+
+def state_code_expression(path="jurisdiction__"):
+    """The state of a jurisdiction in SQL: the USPS code of the one at `path` ('' for the nation)."""
     return Case(
-        When(jurisdiction__level=Level.STATE, then=F("jurisdiction__usps")),
-        default=Coalesce(F("jurisdiction__parent__usps"), Value("")),
+        When(**{f"{path}level": Level.STATE, "then": F(f"{path}usps")}),
+        default=Coalesce(F(f"{path}parent__usps"), Value("")),
     )
 
 
@@ -317,11 +329,7 @@ class ResolutionQuerySet(PublicDataQuerySet):
 
     def in_state(self, usps):
         """Measures by the state itself and by anything inside it."""
-        usps = usps.upper()
-        return self.filter(
-            Q(jurisdiction__level=Level.STATE, jurisdiction__usps=usps)
-            | Q(jurisdiction__parent__level=Level.STATE, jurisdiction__parent__usps=usps)
-        )
+        return self.filter(in_states([usps], "jurisdiction__"))
 
     def at_level(self, *levels):
         return self.filter(jurisdiction__level__in=levels)
@@ -577,6 +585,33 @@ class Submission(models.Model):
     @property
     def is_correction(self):
         return self.resolution_id is not None
+
+    def review(self, status, by, reason="", created_resolution=None):
+        """Record staff's decision, with who and when; its history keeps every decision."""
+        self.status = status
+        self.reason = reason
+        self.reviewed_by = by
+        self.reviewed_at = timezone.now()
+        if created_resolution is not None:
+            self.created_resolution = created_resolution
+        self._change_reason = f"{self.Review(status).label} by {by.get_username()}"
+        self.save()
+
+    def matching_jurisdiction(self):
+        """The jurisdiction the report names, when exactly one in its state has that name (any case)."""
+        state = Jurisdiction.objects.filter(level=Level.STATE, usps=self.state).first()
+        if state is None:
+            return None
+        wanted = name_key(" ".join(self.jurisdiction_name.split()))
+        if wanted == name_key(state.name):
+            return state
+        candidates = Jurisdiction.objects.filter(parent=state).only("id", "name", "level")
+        found = [j for j in candidates if name_key(j.name) == wanted]
+        if not found:  # "Albany" for "Albany County"
+            found = [
+                j for j in candidates if j.level == Level.COUNTY and name_key(j.name) == f"{wanted} county"
+            ]
+        return found[0] if len(found) == 1 else None
 
 
 class DataVersion(models.Model):

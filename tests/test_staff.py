@@ -700,7 +700,7 @@ def test_a_tampered_or_foreign_preview_is_refused(publisher_client, editor_clien
 
 
 def test_upload_size_is_limited(publisher_client, monkeypatch):
-    from recognition import admin_forms
+    from recognition.admin import forms as admin_forms
 
     monkeypatch.setattr(admin_forms, "MAX_IMPORT_BYTES", 100)
     response = upload(publisher_client, csv_file([good_row()]))

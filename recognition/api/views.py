@@ -11,7 +11,7 @@
 import copy
 
 import django_filters
-from django.db.models import Count, Q
+from django.db.models import Count
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers
@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from recognition import progress
 from recognition import status as rules
 from recognition.filters import MAX_QUERY_LENGTH, STATE_CHOICES, ResolutionFilter
-from recognition.models import Jurisdiction, Level, Resolution
+from recognition.models import Jurisdiction, Level, Resolution, in_states
 
 from .serializers import JurisdictionSerializer, ResolutionSerializer, StateSerializer, absolute
 
@@ -91,10 +91,7 @@ class StateCodeFilter(django_filters.MultipleChoiceFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        codes = [code.upper() for code in value]
-        return queryset.filter(
-            Q(level=Level.STATE, usps__in=codes) | Q(parent__level=Level.STATE, parent__usps__in=codes)
-        )
+        return queryset.filter(in_states(value))
 
 
 class JurisdictionFilter(django_filters.FilterSet):

@@ -7,8 +7,8 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from .forms import PartialDateField
-from .models import Jurisdiction, Kind, Level, Resolution, Status
+from ..forms import PartialDateField
+from ..models import Jurisdiction, Kind, Level, Resolution, Status
 
 PARTIAL_DATES = ("introduced", "adopted", "effective")
 # Model errors name the stored columns; the form shows them on its one text box per date.
@@ -124,10 +124,6 @@ class ImportUploadForm(forms.Form):
                 "split it into smaller files."
             )
         return upload
-
-
-class ConfirmImportForm(forms.Form):
-    payload = forms.CharField(widget=forms.HiddenInput)
 
 
 def jurisdiction_widget():

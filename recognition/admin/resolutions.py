@@ -1,0 +1,413 @@
+"""Resolutions and their sources: the change form with its sources inline, the publish actions, and the
+CSV import (with a preview) and export.
+
+The import is the same service as `manage.py import_resolutions`: one implementation, two doors.
+Between the preview and the confirmation the file's text travels in the page itself, signed for the
+person who uploaded it and for an hour: nothing is stored on disk or in the session, and a changed or
+replayed value is refused.
+"""
+
+import datetime
+import io
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .. import exports
+from ..importer import COLUMNS, import_resolutions
+from ..models import Confidence, Resolution, Source, state_code_expression
+from ..roles import can_publish
+from .base import HistoryAdmin, StateListFilter, published_and_locked
+from .forms import ImportUploadForm, ResolutionAdminForm, SourceFormSet
+
+VERIFICATION_INTERVAL = datetime.timedelta(days=365)
+IMPORT_SALT = "recognition.admin.import"
+PREVIEW_MAX_AGE = 60 * 60  # seconds a preview can be confirmed
+
+
+def _import_salt(request):
+    return f"{IMPORT_SALT}:{request.user.pk}"
+
+
+class ResolutionStateListFilter(StateListFilter):
+    jurisdiction_path = "jurisdiction__"
+
+
+class NeedsVerificationFilter(admin.SimpleListFilter):
+    """No source with a link, or low confidence, or not verified in the last 12 months."""
+
+    title = "needs verification"
+    parameter_name = "needs_verification"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs verification"), ("no", "Verified")]
+
+    @staticmethod
+    def condition():
+        year_ago = timezone.localdate() - VERIFICATION_INTERVAL
+        has_link = Exists(Source.objects.filter(resolution=OuterRef("pk")).exclude(url=""))
+        return (
+            ~Q(has_link)
+            | Q(confidence=Confidence.LOW)
+            | Q(last_verified_on__isnull=True)
+            | Q(last_verified_on__lt=year_ago)
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(self.condition())
+        if self.value() == "no":
+            return queryset.exclude(self.condition())
+        return queryset
+
+
+class SourceInline(admin.TabularInline):
+    model = Source
+    formset = SourceFormSet
+    extra = 1
+    fields = ["url", "title", "publisher", "accessed_on", "changes"]
+    readonly_fields = ["changes"]
+
+    @admin.display(description="history")
+    def changes(self, obj):
+        if obj.pk is None:
+            return ""
+        url = reverse("admin:recognition_source_history", args=[obj.pk])
+        return format_html('<a href="{}">History</a>', url)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not published_and_locked(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not published_and_locked(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not published_and_locked(request, obj)
+
+
+@admin.register(Source)
+class SourceAdmin(HistoryAdmin):
+    """Sources are entered on their resolution's form; this list is for finding one and its history."""
+
+    list_display = ["__str__", "resolution", "publisher", "accessed_on"]
+    search_fields = ["url", "title", "publisher", "resolution__title"]
+    list_select_related = ["resolution", "resolution__jurisdiction"]
+    autocomplete_fields = ["resolution"]
+
+    def has_add_permission(self, request):
+        # The standalone form can attach a source to any record, published ones included; editors add
+        # sources on their draft's own form, where the lock is checked against that record.
+        return super().has_add_permission(request) and can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        locked = obj is not None and published_and_locked(request, obj.resolution)
+        return super().has_change_permission(request, obj) and not locked
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_delete_permission(request)
+        record = obj.resolution
+        # Even a publisher keeps a published record cited: add the new link before removing the last one.
+        last_link = record.published and not record.sources.exclude(pk=obj.pk).exclude(url="").exists()
+        locked = published_and_locked(request, record) or last_link
+        return super().has_delete_permission(request, obj) and not locked
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if can_publish(request.user):
+            return form
+
+        class LockedRecordForm(form):
+            def clean_resolution(self):
+                resolution = self.cleaned_data.get("resolution")
+                if resolution is not None and resolution.published:
+                    raise ValidationError(
+                        "This record is published: only a publisher can change the sources it cites."
+                    )
+                return resolution
+
+        return LockedRecordForm
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser  # not in the admin's menu for other staff: use the resolution form
+
+
+@admin.register(Resolution)
+class ResolutionAdmin(HistoryAdmin):
+    form = ResolutionAdminForm
+    change_form_template = "admin/recognition/resolution/change_form.html"
+    change_list_template = "admin/recognition/resolution/change_list.html"
+    list_display = [
+        "jurisdiction",
+        "state",
+        "title",
+        "kind",
+        "status",
+        "adopted_date",
+        "published",
+        "confidence",
+        "last_verified_on",
+    ]
+    list_display_links = ["title"]
+    list_filter = [
+        ResolutionStateListFilter,
+        "jurisdiction__level",
+        "kind",
+        "status",
+        "published",
+        NeedsVerificationFilter,
+        "confidence",
+    ]
+    search_fields = ["title", "identifier", "body", "summary", "jurisdiction__name", "jurisdiction__fips"]
+    list_select_related = ["jurisdiction", "jurisdiction__parent"]
+    autocomplete_fields = ["jurisdiction"]
+    inlines = [SourceInline]
+    date_hierarchy = "adopted_on"
+    readonly_fields = ["created_at", "updated_at"]
+    actions = ["publish", "unpublish", "mark_verified_today"]
+    fieldsets = [
+        ("What", {"fields": ["kind", "status", "identifier", "title", "summary"]}),
+        (
+            "Where",
+            {
+                "description": "Type a name, a state code or a FIPS code to find the jurisdiction. "
+                "A city or 911 district not listed yet: add it with the + button.",
+                "fields": ["jurisdiction", "body"],
+            },
+        ),
+        (
+            "When",
+            {
+                "description": "Type a year (2022), a month (2022-09) or a full date (2022-04-18): keep "
+                "the precision the source gives, never guess a month or a day.",
+                "fields": ["introduced", "adopted", "effective"],
+            },
+        ),
+        (
+            "Publication",
+            {
+                "description": "Publishing needs a source with a link and a confidence of medium or high. "
+                "Only a publisher can publish, and change a published record.",
+                "fields": ["published", "confidence", "last_verified_on", "created_at", "updated_at"],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(state_code=state_code_expression())
+
+    @admin.display(description="state", ordering="state_code")
+    def state(self, obj):
+        return obj.state_code or None
+
+    @admin.display(description="adopted", ordering="adopted_on")
+    def adopted_date(self, obj):
+        return obj.adopted.display() if obj.adopted else None
+
+    # --- who may do what ---
+
+    def has_publish_permission(self, request):
+        return can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not published_and_locked(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request.user):
+            readonly.append("published")
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        options = {"may_publish": can_publish(request.user)}
+        if getattr(request, "reverting_history", False):
+            # No sources inline on the revert form: the model checks the saved sources.
+            options["sources_in_same_submit"] = False
+        return type(form.__name__, (form,), options)
+
+    def save_model(self, request, obj, form, change):
+        withdrawn = getattr(form, "publication_withdrawn", False)
+        if obj.published and not can_publish(request.user):  # a last guard: the form has done it
+            obj.published, withdrawn = False, True
+        if withdrawn:  # an editor reverting to a published version of a draft
+            self.message_user(
+                request, "Saved as a draft: only a publisher can publish a record.", messages.WARNING
+            )
+        super().save_model(request, obj, form, change)
+
+    # --- list actions ---
+
+    @admin.action(permissions=["publish"], description="Publish the selected records")
+    def publish(self, request, queryset):
+        published = 0
+        for resolution in queryset.filter(published=False).select_related("jurisdiction"):
+            problems = resolution.publication_problems()
+            if problems:
+                self.message_user(
+                    request, f"Not published: {resolution}. {' '.join(problems)}", messages.ERROR
+                )
+                continue
+            resolution.published = True
+            resolution.save(update_fields=["published", "updated_at"])
+            self.log_change(request, resolution, "Published.")
+            published += 1
+        if published:
+            self.message_user(request, f"Published {published} record{'s' if published != 1 else ''}.")
+
+    @admin.action(permissions=["publish"], description="Unpublish the selected records (back to draft)")
+    def unpublish(self, request, queryset):
+        unpublished = 0
+        for resolution in queryset.filter(published=True).select_related("jurisdiction"):
+            resolution.published = False
+            resolution.save(update_fields=["published", "updated_at"])
+            self.log_change(request, resolution, "Unpublished.")
+            unpublished += 1
+        self.message_user(request, f"Unpublished {unpublished} record{'s' if unpublished != 1 else ''}.")
+
+    @admin.action(permissions=["change"], description="Mark the selected records as verified today")
+    def mark_verified_today(self, request, queryset):
+        today = timezone.localdate()
+        verified, skipped = 0, 0
+        for resolution in queryset.select_related("jurisdiction"):
+            if not self.has_change_permission(request, resolution):
+                skipped += 1
+                continue
+            resolution.last_verified_on = today
+            resolution.save(update_fields=["last_verified_on", "updated_at"])
+            self.log_change(request, resolution, "Marked as verified today.")
+            verified += 1
+        self.message_user(
+            request, f"Marked {verified} record{'s' if verified != 1 else ''} as verified today."
+        )
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} published record{'s were' if skipped != 1 else ' was'} left as "
+                f"{'they were' if skipped != 1 else 'it was'}: only a publisher changes a published record.",
+                messages.WARNING,
+            )
+
+    # --- import and export ---
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_view), name="recognition_resolution_import"),
+            path("export/", wrap(self.export_view), name="recognition_resolution_export"),
+            *super().get_urls(),
+        ]
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def import_view(self, request):
+        """Upload → preview (a dry run: nothing written) → confirm (the same file, imported for real)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        allow_publish = can_publish(request.user)
+        if request.method == "POST" and "payload" in request.POST:
+            return self._confirm_import(request, allow_publish)
+        form = ImportUploadForm(request.POST or None, request.FILES or None, may_overwrite=allow_publish)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            overwrite = form.cleaned_data.get("overwrite", False)
+            data = upload.read()
+            report = import_resolutions(
+                io.BytesIO(data), dry_run=True, allow_publish=allow_publish, overwrite=overwrite
+            )
+            payload = ""
+            if report.ok:
+                payload = signing.dumps(
+                    {"name": upload.name, "text": data.decode("utf-8-sig"), "overwrite": overwrite},
+                    salt=_import_salt(request),
+                    compress=True,
+                )
+            return self._import_preview(request, report, upload.name, payload)
+        return self.render_page(
+            request,
+            "admin/recognition/resolution/import.html",
+            "Import resolutions from a CSV file",
+            form=form,
+            columns=COLUMNS,
+            allow_publish=allow_publish,
+        )
+
+    def _import_preview(self, request, report, filename, payload, changed_since=False):
+        if report.allow_publish:
+            remedy = (
+                "to put the file's values back, upload it again with “Overwrite records edited in the "
+                "admin” ticked"
+            )
+        else:
+            remedy = "a publisher can import the file to overwrite it"
+        return self.render_page(
+            request,
+            "admin/recognition/resolution/import_preview.html",
+            f"Import preview: {filename}",
+            report=report,
+            filename=filename,
+            payload=payload,
+            changed_since=changed_since,
+            allow_publish=report.allow_publish,
+            skipped=[row.skip_message(remedy) for row in report.skipped_rows],
+            overwritten=[row for row in report.rows if row.overwritten],
+        )
+
+    def _confirm_import(self, request, allow_publish):
+        start_again = redirect("admin:recognition_resolution_import")
+        try:
+            payload = signing.loads(
+                request.POST["payload"], salt=_import_salt(request), max_age=PREVIEW_MAX_AGE
+            )
+        except signing.SignatureExpired:
+            messages.error(
+                request, "That preview is more than an hour old: nothing was imported. Upload the file again."
+            )
+            return start_again
+        except signing.BadSignature:
+            messages.error(
+                request, "That preview could not be read: nothing was imported. Upload the file again."
+            )
+            return start_again
+        # The preview's choice, and only for someone who may still publish when confirming.
+        overwrite = allow_publish and payload.get("overwrite", False)
+        report = import_resolutions(
+            io.StringIO(payload["text"]), dry_run=False, allow_publish=allow_publish, overwrite=overwrite
+        )
+        if not report.ok:
+            # The records changed between the preview and the confirmation: show what stands in the way now.
+            return self._import_preview(request, report, payload["name"], "", changed_since=True)
+        messages.success(request, f"Imported {payload['name']}. {report.summary()}")
+        return redirect("admin:recognition_resolution_changelist")
+
+    def export_view(self, request):
+        """The changelist's rows, filtered, searched and ordered as on screen, as CSV (all pages)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest(
+                "These filters cannot be used: go back to the list and clear them.\n",
+                content_type="text/plain",
+            )
+        response = StreamingHttpResponse(
+            exports.csv_lines(changelist.queryset, request.build_absolute_uri, staff=True),
+            content_type="text/csv; charset=utf-8",
+        )
+        filename = f"dispatcher-recognition-admin-{timezone.localdate().isoformat()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"can_import": self.has_import_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
