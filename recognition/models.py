@@ -321,18 +321,12 @@ class ResolutionQuerySet(PublicDataQuerySet):
     def published(self):
         return self.filter(published=True)
 
-    def drafts(self):
-        return self.filter(published=False)
-
     def adopted(self):
         return self.filter(status=Status.ADOPTED)
 
     def in_state(self, usps):
         """Measures by the state itself and by anything inside it."""
         return self.filter(in_states([usps], "jurisdiction__"))
-
-    def at_level(self, *levels):
-        return self.filter(jurisdiction__level__in=levels)
 
     def with_jurisdiction(self):
         """What every listing shows: the jurisdiction and its state, in the same query."""

@@ -1,10 +1,12 @@
-"""First cut of the admin: staff can find jurisdictions and resolutions quickly."""
+"""The admin for the staff's day: finding jurisdictions and resolutions quickly, pages that say what they do."""
 
 import pytest
 from django.urls import reverse
 
-from recognition.models import Resolution
+from recognition import roles
+from recognition.models import Resolution, Submission
 from tests.conftest import get_state
+from tests.staff import make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +69,52 @@ def test_resolution_form_has_sources_inline(staff_client, starter_dataset):
 def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("admin:recognition_resolution_changelist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# --- The staff's day --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed", ["Escambia County, AL", "Escambia, AL", "escambia al", "ESCAMBIA  county al"]
+)
+def test_the_place_autocomplete_understands_a_name_and_a_state(editor_client, typed):
+    """Florida has an Escambia County too: the state's code decides."""
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {"term": typed, "app_label": "recognition", "model_name": "resolution", "field_name": "jurisdiction"},
+    )
+    assert response.status_code == 200
+    results = [result["text"] for result in response.json()["results"]]
+    assert results == ["Escambia County, AL"]
+
+
+def test_the_autocomplete_still_finds_plain_names(editor_client):
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Escambia",
+            "app_label": "recognition",
+            "model_name": "resolution",
+            "field_name": "jurisdiction",
+        },
+    )
+    assert sorted(result["text"] for result in response.json()["results"]) == [
+        "Escambia County, AL",
+        "Escambia County, FL",
+    ]
+
+
+def test_a_submission_page_is_read_only_and_shows_no_save_button(editor_client):
+    submission = Submission.objects.create(
+        state="AL", jurisdiction_name="Mobile", url="https://example.org/r"
+    )
+    page = editor_client.get(reverse("admin:recognition_submission_change", args=[submission.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="_save"' not in html and 'name="_continue"' not in html and 'name="_addanother"' not in html
+    assert reverse("admin:recognition_submission_accept", args=[submission.pk]) in html  # the review stays
+
+
+@pytest.fixture
+def editor_client(django_user_model):
+    return signed_in(make_user(django_user_model, "editor", roles.EDITORS))

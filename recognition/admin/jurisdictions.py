@@ -1,14 +1,20 @@
 """Jurisdictions: superusers keep the reference geography; other staff add and correct cities and districts."""
 
 from django.contrib import admin
+from django.db.models import Q
 
-from ..models import LOCALITY_LEVELS, Jurisdiction, Level
+from ..filters import STATE_CHOICES
+from ..models import LOCALITY_LEVELS, Jurisdiction, Level, in_states
 from ..roles import can_publish
 from .base import HistoryAdmin, StateListFilter
+
+STATE_CODES = frozenset(code for code, _name in STATE_CHOICES)
 
 
 @admin.register(Jurisdiction)
 class JurisdictionAdmin(HistoryAdmin):
+    """Superusers maintain the reference geography; other staff add and correct cities and districts."""
+
     list_display = ["name", "level", "parent", "county", "fips", "usps", "population"]
     list_filter = ["level", StateListFilter, "is_territory"]
     search_fields = ["name", "fips", "usps", "parent__usps"]
@@ -61,6 +67,21 @@ class JurisdictionAdmin(HistoryAdmin):
                 "“City or town” for a city council; “District” for a 911 communications district."
             )
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also "Escambia County, AL", "Escambia, AL" and "escambia al": a name, then a state's code.
+
+        The jurisdiction box on the resolution form searches here, and staff type places as the
+        sources write them.
+        """
+        words = search_term.replace(",", " ").split()
+        if len(words) >= 2 and words[-1].upper() in STATE_CODES:
+            name = " ".join(words[:-1])
+            found = queryset.filter(in_states([words[-1]])).filter(
+                Q(name__icontains=name) | Q(name__iexact=f"{name} County")
+            )
+            return found, False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)

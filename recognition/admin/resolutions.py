@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from .. import exports
 from ..importer import COLUMNS, import_resolutions
@@ -261,7 +262,9 @@ class ResolutionAdmin(HistoryAdmin):
             self.log_change(request, resolution, "Published.")
             published += 1
         if published:
-            self.message_user(request, f"Published {published} record{'s' if published != 1 else ''}.")
+            self.message_user(
+                request, ngettext("Published %d record.", "Published %d records.", published) % published
+            )
 
     @admin.action(permissions=["publish"], description="Unpublish the selected records (back to draft)")
     def unpublish(self, request, queryset):
@@ -271,7 +274,9 @@ class ResolutionAdmin(HistoryAdmin):
             resolution.save(update_fields=["published", "updated_at"])
             self.log_change(request, resolution, "Unpublished.")
             unpublished += 1
-        self.message_user(request, f"Unpublished {unpublished} record{'s' if unpublished != 1 else ''}.")
+        self.message_user(
+            request, ngettext("Unpublished %d record.", "Unpublished %d records.", unpublished) % unpublished
+        )
 
     @admin.action(permissions=["change"], description="Mark the selected records as verified today")
     def mark_verified_today(self, request, queryset):
@@ -286,13 +291,19 @@ class ResolutionAdmin(HistoryAdmin):
             self.log_change(request, resolution, "Marked as verified today.")
             verified += 1
         self.message_user(
-            request, f"Marked {verified} record{'s' if verified != 1 else ''} as verified today."
+            request,
+            ngettext("Marked %d record as verified today.", "Marked %d records as verified today.", verified)
+            % verified,
         )
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} published record{'s were' if skipped != 1 else ' was'} left as "
-                f"{'they were' if skipped != 1 else 'it was'}: only a publisher changes a published record.",
+                ngettext(
+                    "%d published record was left as it was: only a publisher changes a published record.",
+                    "%d published records were left as they were: only a publisher changes a published record.",
+                    skipped,
+                )
+                % skipped,
                 messages.WARNING,
             )
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from ..dates import PartialDate
 from ..models import Source, Submission
@@ -102,6 +103,12 @@ class SubmissionAdmin(HistoryAdmin):
 
     def has_add_permission(self, request):
         return False  # submissions come from the public form
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: what the public sent is kept as sent, and the review has its own
+        # Accept and Reject buttons. No Save button that would save nothing.
+        read_only = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**read_only, **(extra_context or {})})
 
     def revert_disabled(self, request, obj=None):
         return True  # a review is undone by a new review, not by rewriting the old one
@@ -226,4 +233,8 @@ class SubmissionAdmin(HistoryAdmin):
         for submission in queryset.filter(status=Submission.Review.PENDING):
             submission.review(Submission.Review.REJECTED, request.user, "Spam")
             rejected += 1
-        self.message_user(request, f"Rejected {rejected} submission{'s' if rejected != 1 else ''} as spam.")
+        self.message_user(
+            request,
+            ngettext("Rejected %d submission as spam.", "Rejected %d submissions as spam.", rejected)
+            % rejected,
+        )
