@@ -19,11 +19,13 @@ TEST_SECRET_KEY := test-only-secret-key-not-for-production
 SERVE_SECRET := $(VENV)/.serve-secret
 ARGS ?=
 FILE ?=
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: help venv deps dev-deps load-data setup run serve test lint superuser clean bench backup restore load fault
 
 help:
-	@echo "make run        set up (venv, migrate, load geography and the starter dataset) and serve on http://127.0.0.1:8000"
+	@echo "make run        set up (venv, migrate, load geography and the starter dataset) and serve on http://127.0.0.1:8000 (PORT=8001 to move it)"
 	@echo "make setup      everything 'make run' does except serving"
 	@echo "make serve      production-like: DEBUG off, collectstatic, same data as setup, gunicorn on http://127.0.0.1:8000"
 	@echo "make test       run the test suite (pytest); extra arguments: make test ARGS=\"-k foo\""
@@ -81,7 +83,7 @@ setup: load-data
 
 run: export DJANGO_DEBUG := 1
 run: setup
-	$(VENV_PY) manage.py runserver 127.0.0.1:8000
+	$(VENV_PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Production-like, on http://127.0.0.1:8000: DEBUG off (so secure cookies, HSTS, the strict CSP), hashed and
 # compressed static files served by whitenoise, gunicorn with gunicorn.conf.py. DATABASE_URL and REDIS_URL
