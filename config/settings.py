@@ -141,6 +141,10 @@ else:
 # The admin's address can be moved away from the well-known /admin/.
 ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
 
+# The site's public address (https://tracker.example.org), for what leaves without a request to read it
+# from: the source-link checker names it in its User-Agent so that sites it visits can see who asks.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").strip().rstrip("/")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -484,20 +484,92 @@ class Resolution(models.Model):
             raise ValidationError(errors)
 
 
+class LinkOutcome(models.TextChoices):
+    """What the last check of a source's link found (`manage.py check_sources`)."""
+
+    OK = "ok", "OK"
+    REDIRECTED = "redirected", "Redirected (works, at another address)"
+    CLIENT_ERROR = "client_error", "Not found or refused (4xx)"
+    SERVER_ERROR = "server_error", "Server error (5xx)"
+    TIMEOUT = "timeout", "Timed out"
+    UNREACHABLE = "unreachable", "Unreachable (no such host, refused, TLS error)"
+    REDIRECT_ERROR = "redirect_error", "Too many redirects, or a bad redirect"
+
+
+BROKEN_LINK_OUTCOMES = (
+    LinkOutcome.CLIENT_ERROR,
+    LinkOutcome.SERVER_ERROR,
+    LinkOutcome.TIMEOUT,
+    LinkOutcome.UNREACHABLE,
+    LinkOutcome.REDIRECT_ERROR,
+)
+# Written by the link checker, read by staff only: no public page, feed or API answer shows them.
+LINK_CHECK_FIELDS = ("link_checked_at", "link_status", "link_outcome", "link_final_url")
+
+
+class SourceQuerySet(PublicDataQuerySet):
+    def broken_links(self):
+        """Sources whose link failed its last check."""
+        return self.filter(link_outcome__in=BROKEN_LINK_OUTCOMES)
+
+    def record_link_checks(self, sources):
+        """Save the check fields of `sources` in bulk, without a new data version.
+
+        The data version exists to refresh public pages; these fields appear on none, so
+        a nightly check must not empty every cache.
+        """
+        token = _in_bulk_update.set(True)
+        try:
+            return models.QuerySet.bulk_update(self, sources, LINK_CHECK_FIELDS, batch_size=500)
+        finally:
+            _in_bulk_update.reset(token)
+
+    record_link_checks.alters_data = True
+
+
 class Source(models.Model):
     resolution = models.ForeignKey(Resolution, on_delete=models.CASCADE, related_name="sources")
     url = models.URLField("link", max_length=1000, blank=True)
     title = models.CharField(max_length=300, blank=True)
     publisher = models.CharField(max_length=200, blank=True)
     accessed_on = models.DateField(null=True, blank=True)
+    archived_url = models.URLField(
+        "archived copy",
+        max_length=1000,
+        blank=True,
+        help_text="A copy in a web archive (e.g. web.archive.org), shown publicly beside the link.",
+    )
 
-    objects = PublicDataQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The last link check. Not editable: only the checker knows what it found.
+    link_checked_at = models.DateTimeField("link checked", null=True, blank=True, editable=False)
+    link_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True, editable=False)
+    link_outcome = models.CharField(
+        "link check", max_length=16, choices=LinkOutcome, blank=True, editable=False
+    )
+    link_final_url = models.URLField(
+        "final URL", max_length=2000, blank=True, editable=False, help_text="Where redirects led."
+    )
+
+    objects = SourceQuerySet.as_manager()
+    # A check is not an edit: its fields stay out of the history (a revert keeps the latest check).
+    history = HistoricalRecords(excluded_fields=list(LINK_CHECK_FIELDS))
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=~Q(url="", title=""), name="source_has_link_or_title"),
+            models.CheckConstraint(
+                condition=Q(link_outcome__in=["", *LinkOutcome.values]), name="source_link_outcome_valid"
+            ),
+        ]
+        indexes = [
+            # The few broken links among many, by record: Source.objects.broken_links(), and
+            # Exists(Source.objects.broken_links().filter(resolution=OuterRef("pk"))) for the records.
+            models.Index(
+                fields=["resolution"],
+                condition=Q(link_outcome__in=BROKEN_LINK_OUTCOMES),
+                name="source_broken_link",
+            ),
         ]
 
     def __str__(self):

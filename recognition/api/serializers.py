@@ -135,10 +135,13 @@ class JurisdictionSerializer(JurisdictionSummarySerializer):
 
 class SourceSerializer(serializers.ModelSerializer):
     url = BlankAsNullURLField(help_text="Link to the source; null for a source known only by its title.")
+    archived_url = BlankAsNullURLField(
+        help_text="A copy of the source in a web archive; null when none is known."
+    )
 
     class Meta:
         model = Source
-        fields = ["url", "title", "publisher", "accessed_on"]
+        fields = ["url", "title", "publisher", "accessed_on", "archived_url"]
         read_only_fields = fields
 
 

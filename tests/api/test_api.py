@@ -303,12 +303,14 @@ def test_resolution_json(client, db):
                 "title": f"Minutes for {resolution.title}",
                 "publisher": "",
                 "accessed_on": None,
+                "archived_url": None,
             },
             {
                 "url": None,
                 "title": "Council minutes (print only)",
                 "publisher": "The Clerk",
                 "accessed_on": None,
+                "archived_url": None,
             },
         ],
     }
