@@ -445,6 +445,10 @@ class Resolution(models.Model):
     def get_absolute_url(self):
         return reverse("recognition:resolution", kwargs={"pk": self.pk})
 
+    def get_preview_url(self):
+        """The draft on its public template, for staff (the public address answers 404 until published)."""
+        return reverse("recognition:resolution_preview", kwargs={"pk": self.pk})
+
     @property
     def has_source_link(self):
         return any(source.url for source in self.sources.all())

@@ -17,6 +17,7 @@ urlpatterns = [
     path("states/<usps:usps>/feed/", feeds.StateFeed(), name="state_feed"),
     path("states/<usps:usps>/<slug:slug>/", views.jurisdiction_detail, name="jurisdiction"),
     path("resolutions/<int:pk>/", views.resolution_detail, name="resolution"),
+    path("resolutions/<int:pk>/preview/", views.resolution_preview, name="resolution_preview"),
     path("resolutions/", views.resolution_list, name="resolution_list"),
     path("resolutions.csv", views.resolution_csv, name="resolution_csv"),
     path("data/", views.data, name="data"),

@@ -98,6 +98,27 @@ def resolution_detail(request, pk):
     return render(request, "recognition/resolution_detail.html", {"resolution": resolution})
 
 
+PREVIEW_PERMISSION = "recognition.view_resolution"
+
+
+@never_cache
+def resolution_preview(request, pk):
+    """A draft on the public template, for staff to check it before publishing.
+
+    For anyone else a draft is a 404 like a missing record; a published record
+    redirects to its public page. Per user, so never in the public page cache.
+    """
+    allowed = request.user.has_perm(PREVIEW_PERMISSION)  # first: a missing record reads the session too
+    resolution = get_object_or_404(Resolution.objects.with_jurisdiction().prefetch_related("sources"), pk=pk)
+    if resolution.published:
+        return redirect(resolution)
+    if not allowed:
+        raise Http404("No such record.")
+    response = render(request, "recognition/resolution_detail.html", {"resolution": resolution})
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 def _query_without_page(request):
     """The filter parameters, URL-encoded: what the CSV, feed and API links carry."""
     query = request.GET.copy()
