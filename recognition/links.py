@@ -15,18 +15,20 @@ to staff only.
 
 import http.client
 import ssl
+import string
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.error import URLError
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db.models import Q
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 
 from .models import BROKEN_LINK_OUTCOMES, LINK_CHECK_FIELDS, LinkOutcome, Source
 
@@ -91,7 +93,8 @@ def check_url(url, *, timeout=DEFAULT_TIMEOUT, opener=None, agent=None):
 
 def _follow(opener, url, method, timeout, agent):
     """One method, from `url` through its redirects: the last answer, and the address that gave it."""
-    current, redirects = url, 0
+    start = current = _as_sent(url)
+    redirects = 0
     while True:
         request = urllib.request.Request(
             current, method=method, headers={"User-Agent": agent, "Accept": "*/*"}
@@ -103,11 +106,24 @@ def _follow(opener, url, method, timeout, agent):
         except (OSError, http.client.HTTPException, ValueError) as error:
             return LinkCheck(_failure_outcome(error), None, current)
         if not 300 <= status < 400:
-            return LinkCheck(_status_outcome(status, redirected=current != url), status, current)
-        target = urljoin(current, location or "")
+            return LinkCheck(_status_outcome(status, redirected=current != start), status, current)
+        # As urllib's own redirect handler does: the header was read as Latin-1, so this gives back its bytes.
+        target = urljoin(current, quote(location or "", encoding="iso-8859-1", safe=string.punctuation))
         if redirects == MAX_REDIRECTS or not location or urlsplit(target).scheme not in SCHEMES:
             return LinkCheck(LinkOutcome.REDIRECT_ERROR, status, current)
         current, redirects = target, redirects + 1
+
+
+def _as_sent(url):
+    """A cited address as HTTP sends it: an IRI (accents are fine in a link) with its host in IDNA and
+    the rest percent-encoded, which http.client requires."""
+    parts = urlsplit(url)
+    try:
+        host = parts.netloc if "@" in parts.netloc else parts.netloc.encode("idna").decode("ascii")
+    except UnicodeError:
+        return url  # not a host name: the request fails, and is recorded as unreachable
+    rest = (iri_to_uri(part) for part in (parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, host, *rest))
 
 
 def _status_outcome(status, redirected):

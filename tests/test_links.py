@@ -82,6 +82,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._status(200)
         elif parts[0] == "loop":  # /loop/N -> /loop/N+1 -> ... for ever
             self._status(302, location=f"/loop/{int(parts[1]) + 1}")
+        elif path == "/r%C3%A9sum%C3%A9":  # "/résumé" as HTTP sends it
+            self._status(200)
         elif path == "/head-refused":
             self._status(405 if method == "HEAD" else 200)
         elif path == "/head-dropped":
@@ -277,6 +279,17 @@ def test_head_then_get_only_when_head_is_refused_and_redirects_stop_after_five(d
     # The first request and 5 redirects; a loop is not a refusal, so no GET.
     assert [path for path in methods if path.startswith("/loop/")] == [f"/loop/{n}" for n in range(6)]
     assert all(methods[f"/loop/{n}"] == ["HEAD"] for n in range(6))
+
+
+def test_an_address_with_accents_is_asked_as_http_sends_it(db, site):
+    source = source_at(site.url("/résumé"))
+
+    check()
+
+    source.refresh_from_db()
+    assert (source.link_outcome, source.link_status) == (LinkOutcome.OK, 200)
+    assert source.link_final_url == site.url("/r%C3%A9sum%C3%A9")
+    assert [path for _method, path, _agent in site.seen.requests] == ["/r%C3%A9sum%C3%A9"]
 
 
 def test_the_checker_says_who_it_is(db, site, settings):
