@@ -118,16 +118,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 
 # REDIS_URL: a cache shared by every worker and server (production); local memory otherwise.
+# Redis is a cache, not a dependency: while it is unreachable pages are answered from the database
+# (recognition/sharedcache.py). Short timeouts, so a lost or hung Redis costs a request at most half a
+# second, and only one request per process every couple of seconds (the others do not try).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "TIMEOUT": 60 * 60 * 24,
-            "KEY_PREFIX": "tracker",
-        }
+
+
+def redis_cache_settings(url):
+    """The cache configuration for a Redis at `url` (tests use it for a redis-server of their own)."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "TIMEOUT": 60 * 60 * 24,
+        "KEY_PREFIX": "tracker",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache_settings(REDIS_URL)}
 else:
     CACHES = {
         "default": {

@@ -1,8 +1,9 @@
 """WSGI entry point (gunicorn config.wsgi).
 
-Repeated visits to public pages are answered by the finished-page cache in
-front of Django (recognition/caching.py): a front-page link costs a lookup in
-the worker's memory, the data version kept exact by Redis announcements.
+Repeated visits to public pages are answered by the page cache in front of
+Django (recognition/pagecache.py): a front-page link costs a lookup in the
+worker's memory, the data version kept exact by Redis announcements. Without
+Redis, or while it is down, Django answers every request from the database.
 """
 
 import os
@@ -13,6 +14,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-from recognition.caching import FinishedPageCache  # noqa: E402  (needs Django set up first)
+from recognition.pagecache import FinishedPageCache  # noqa: E402  (needs Django set up first)
 
 application = FinishedPageCache(application)

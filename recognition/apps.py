@@ -7,8 +7,8 @@ class RecognitionConfig(AppConfig):
     verbose_name = "Dispatcher recognition"
 
     def ready(self):
-        from .caching import bump_data_version
         from .models import Jurisdiction, Resolution, Source
+        from .versioning import bump_data_version
 
         # Any change to what the public pages show makes every cached page stale.
         for model in (Jurisdiction, Resolution, Source):

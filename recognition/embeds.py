@@ -10,8 +10,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 
 from . import progress
-from .caching import public_page
 from .models import Jurisdiction, Level
+from .pagecache import public_page
 
 # The site's policy, except that any site may frame these two views.
 EMBED_CSP = {**getattr(settings, "SECURE_CSP", {}), "frame-ancestors": ["*"]}

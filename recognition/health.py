@@ -31,6 +31,8 @@ from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
 
+from . import sharedcache
+
 logger = logging.getLogger("recognition.health")
 
 RETRY_AFTER_SECONDS = 30
@@ -269,11 +271,21 @@ def _check_database():
 
 
 def _check_cache():
-    try:
+    """One write and one read. An unreachable cache is logged once per outage (recognition.sharedcache),
+    and while it is known to be down the check answers at once, without a connect timeout."""
+
+    def write_and_read():
         cache.set("healthz", "ok", 10)
-        if cache.get("healthz") != "ok":
-            return "not storing values"
-    except Exception as error:  # any backend error (Redis down, misconfigured) is a failed check
+        return cache.get("healthz")
+
+    try:
+        value = sharedcache.attempt(write_and_read, default=_UNREACHABLE)
+    except Exception as error:  # not an outage but a backend that cannot work (misconfigured)
         logger.warning("Health check: cache failed: %s", error)
         return "unreachable"
-    return "ok"
+    if value is _UNREACHABLE:
+        return "unreachable"
+    return "ok" if value == "ok" else "not storing values"
+
+
+_UNREACHABLE = object()

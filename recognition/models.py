@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from .caching import bump_data_version
 from .dates import PartialDateDescriptor, Precision
+from .versioning import bump_data_version
 
 
 class Level(models.TextChoices):
@@ -51,7 +51,7 @@ _in_bulk_update = contextvars.ContextVar("in_bulk_update", default=False)
 class PublicDataQuerySet(models.QuerySet):
     """Bulk writes skip the save and delete signals: they bump the data version themselves.
 
-    The data version keys every cached page and ETag (recognition/caching.py), so
+    The data version keys every cached page and ETag (recognition/versioning.py), so
     no write path may forget it. One bump per call: bulk_update's own per-batch
     updates do not bump again.
     """
@@ -685,7 +685,7 @@ class Submission(models.Model):
 
 
 class DataVersion(models.Model):
-    """A single row: the version of the public data. See recognition/caching.py.
+    """A single row: the version of the public data. See recognition/versioning.py.
 
     Every save or delete of a jurisdiction, resolution or source replaces the
     token, in the same transaction as the change.

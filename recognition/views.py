@@ -13,17 +13,17 @@ from django_ratelimit.decorators import ratelimit
 
 from . import exports, progress
 from . import status as rules
-from .caching import public_page
 from .filters import ResolutionFilter
 from .forms import SubmissionForm
 from .models import Jurisdiction, Level, Resolution
+from .pagecache import public_page
 from .security import client_ip
 
 MAP_LAYERS = {"states", "counties"}
 RESULTS_PER_PAGE = 50
 
 
-@public_page
+@public_page(params=("layer",))
 def home(request):
     layer = request.GET.get("layer", "states")
     if layer not in MAP_LAYERS:
@@ -59,7 +59,7 @@ def nation(request):
     return _jurisdiction_page(request, jurisdiction)
 
 
-@public_page
+@public_page(params=("sort",))
 def state_detail(request, usps):
     state = get_object_or_404(Jurisdiction, level=Level.STATE, usps=usps.upper())
     state_progress = progress.state_progress(state)
@@ -126,7 +126,7 @@ def _query_without_page(request):
     return query.urlencode()
 
 
-@public_page
+@public_page(params=(*ResolutionFilter.base_filters, "page"))
 def resolution_list(request):
     """Search and filter every published record; the URL is the shareable state of the search."""
     filterset = ResolutionFilter(request.GET)

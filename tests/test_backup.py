@@ -3,15 +3,18 @@
 The round trip needs PostgreSQL (pg_dump, pg_restore); on SQLite only the refusal is checked. pg_dump runs
 in its own session, so the data it must see is committed: the round trip uses a transactional database,
 which pytest-django flushes afterwards, so the test loads the session-wide reference data again after it.
+The site's shared cache is a redis-server of the tests' own (tests/conftest.py).
 """
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import redis
 from django.core.management import call_command
 from django.db import connection
 
@@ -19,11 +22,6 @@ from recognition import roles
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER_DATASET = "recognition/data/starter_dataset.csv"
-
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="pg_dump and pg_restore work on PostgreSQL only (set DATABASE_URL=postgres://...)",
-)
 
 
 def run_manage(*args, database_url, **environment):
@@ -144,27 +142,40 @@ def empty_database():
         server.close()
 
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
-
-
 @pytest.fixture
-def shared_cache():
-    """A Redis database for a `manage.py` run with REDIS_URL, emptied before and after."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
-    try:
-        client.flushdb()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis does not answer at {REDIS_TEST_URL}: {error}")
+def shared_cache(redis_server):
+    """The redis-server a `manage.py` run reaches with REDIS_URL, emptied before and after."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
     yield client
     client.flushdb()
 
 
-@postgresql_only
+def mirror_key(database_url):
+    """The Redis key of the data version's mirror, for the site on `database_url`, as the site names it."""
+    code = "from django.core.cache import cache; from recognition.versioning import mirror_key; "
+    code += "print(cache.make_key(mirror_key()))"
+    result = run_manage("shell", "-c", code, database_url=database_url, REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def data_version(settings_dict, name):
+    database = server_connection(settings_dict, name)
+    try:
+        with database.cursor() as cursor:
+            cursor.execute("SELECT token, changed_at FROM recognition_dataversion")
+            return cursor.fetchone()
+    finally:
+        database.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_a_backup_restores_into_an_empty_database_with_the_same_data(
-    reload_reference_data_afterwards, transactional_db, empty_database, shared_cache, tmp_path
+    reload_reference_data_afterwards, transactional_db, empty_database, shared_cache, redis_server, tmp_path
 ):
+    shared_cache_url = redis_server.url
     call_command("import_resolutions", STARTER_DATASET, verbosity=0)
     settings_dict = connection.settings_dict
     dump = tmp_path / "tracker.dump"
@@ -175,18 +186,22 @@ def test_a_backup_restores_into_an_empty_database_with_the_same_data(
     assert dump.stat().st_mode & 0o077 == 0, "a dump holds password hashes: owner-only"
 
     target_url = database_url(settings_dict, empty_database)
-    # The site's shared cache still mirrors the version of the data before the restore.
-    shared_cache.set("tracker:1:data-version", b"the version of the data before the restore")
-    restored = run_manage("restore_database", str(dump), database_url=target_url, REDIS_URL=REDIS_TEST_URL)
+    restored = run_manage("restore_database", str(dump), database_url=target_url, REDIS_URL=shared_cache_url)
     assert restored.returncode == 0, restored.stdout + restored.stderr
-    assert not shared_cache.exists("tracker:1:data-version"), "workers would go on serving pre-restore pages"
+    # The restored data has a version of its own, already in its mirror (named after its database).
+    restored_version = data_version(settings_dict, empty_database)
+    assert restored_version[0] != data_version(settings_dict, settings_dict["NAME"])[0]
+    assert pickle.loads(shared_cache.get(mirror_key(target_url))) == restored_version
 
     before, after = snapshot(settings_dict, settings_dict["NAME"]), snapshot(settings_dict, empty_database)
+    after_restore_version_rows = after["rows"]["recognition_dataversion"]
     # The starter dataset (61 measures, each with its sources), not an empty shell.
     assert before["rows"]["recognition_resolution"][0] >= 50
     assert before["rows"]["recognition_source"][0] >= before["rows"]["recognition_resolution"][0]
     assert before["rows"]["recognition_jurisdiction"][0] > 3000  # states and counties
     for part in ("rows", "ordered", "sequences", "indexes", "constraints"):
+        if part == "rows":  # all the same but the data version, which the restore renewed
+            before[part].pop("recognition_dataversion"), after[part].pop("recognition_dataversion")
         assert after[part] == before[part], part
     assert "recognition_resolution.resolution_search_document" in after["indexes"]  # migration 0005's GIN
 
@@ -199,10 +214,13 @@ def test_a_backup_restores_into_an_empty_database_with_the_same_data(
     assert again.returncode != 0
     assert "Refusing to restore" in again.stderr and "not empty" in again.stderr
     assert "Traceback" not in again.stderr
-    assert snapshot(settings_dict, empty_database)["rows"] == before["rows"]
+    assert snapshot(settings_dict, empty_database)["rows"] == {
+        **before["rows"],
+        "recognition_dataversion": after_restore_version_rows,
+    }
 
 
-@postgresql_only
+@pytest.mark.postgres
 def test_restore_refuses_a_file_that_is_not_a_dump(tmp_path):
     bogus = tmp_path / "notes.dump"
     bogus.write_text("not a dump\n")
@@ -224,3 +242,90 @@ def test_backup_and_restore_refuse_sqlite_with_a_clear_message(tmp_path, command
     assert "PostgreSQL only" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.dump").exists()
+
+
+FIRST_ANSWER = """
+import sys
+from io import BytesIO
+from wsgiref.util import setup_testing_defaults
+
+from config.wsgi import application
+
+environ = {"PATH_INFO": sys.argv[1], "HTTP_HOST": "testserver", "wsgi.input": BytesIO()}
+setup_testing_defaults(environ)
+status = []
+body = b"".join(application(environ, lambda answer, headers, exc_info=None: status.append(answer)))
+print(status[0])
+print(body.decode())
+"""
+
+
+def first_answer(path, *, database_url, redis_url):
+    """What a site freshly started on `database_url` (a new process, as gunicorn's) answers first."""
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_ANSWER, path],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_first_answer_of_the_site_on_a_restored_database_shows_the_restored_data(
+    reload_reference_data_afterwards,
+    transactional_db,
+    empty_database,
+    shared_cache,
+    redis_server,
+    settings,
+    tmp_path,
+):
+    """Back up, change a title, restore into a new database while the old site keeps running (and
+    caching) on the original, then start a site on the restored database: it shows the backed-up title."""
+    from config.settings import redis_cache_settings
+    from recognition import sharedcache
+    from recognition.models import Resolution
+    from tests.test_caching import call_wsgi, wsgi_application
+
+    settings.CACHES = {"default": redis_cache_settings(redis_server.url)}  # the old site's REDIS_URL
+    sharedcache.reset()
+    call_command("import_resolutions", STARTER_DATASET, verbosity=0)
+    old_site = wsgi_application()
+    record = Resolution.objects.published().first()
+    url, backed_up_title = record.get_absolute_url(), record.title
+    for _ in range(2):
+        assert backed_up_title in call_wsgi(old_site, url)["body"].decode()
+
+    dump = tmp_path / "tracker.dump"
+    call_command("backup_database", output=str(dump), verbosity=0)
+    record.title = "A title the backup does not have"
+    record.save()  # committed: the old site's version changes, and its mirror with it
+    for _ in range(2):
+        assert "A title the backup does not have" in call_wsgi(old_site, url)["body"].decode()
+
+    target_url = database_url(connection.settings_dict, empty_database)
+    restored = run_manage("restore_database", str(dump), database_url=target_url, REDIS_URL=redis_server.url)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    # The old site is still running, serving and caching the original database's data.
+    assert "A title the backup does not have" in call_wsgi(old_site, url)["body"].decode()
+
+    restored_database = server_connection(connection.settings_dict, empty_database)
+    try:
+        with restored_database.cursor() as cursor:
+            cursor.execute("SELECT title FROM recognition_resolution WHERE id = %s", [record.pk])
+            assert cursor.fetchone()[0] == backed_up_title  # what the restored database holds
+    finally:
+        restored_database.close()
+    answer = first_answer(url, database_url=target_url, redis_url=redis_server.url)
+    assert answer.startswith("200")
+    assert backed_up_title in answer and "A title the backup does not have" not in answer

@@ -1,351 +1,613 @@
-"""Cached pages are never stale: every change is visible on the next request; revisits get a 304."""
+"""The page cache is never stale, has one key, keeps answers exactly and cannot be made to grow by junk.
 
-import os
-import uuid
+Requests go through config.wsgi's application, as gunicorn makes them (`site`): the page
+cache in front of Django. A hit is told from a miss by what it costs: no database query.
+A test runs inside one transaction that never commits, so `commit()` does what a commit
+would after the changes so far (the on-commit callbacks: the new version is mirrored).
+"""
+
+import ast
+import gzip
+import importlib.util
+import json
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 import redis
-from django.core.cache import cache, caches
-from django.db import connection
+from django.core.cache import cache
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from recognition import caching
-from recognition.models import DataVersion, Resolution, Source
+from recognition import pagecache, versioning
+from recognition.models import DataVersion, Jurisdiction, Resolution, Source
 from tests.conftest import ResolutionFactory, get_county, get_state
 from tests.html import map_regions
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parent.parent
 WYOMING_ALBANY = "56001"
+STORE_HEADER = "X-Tracker-Page-Version"
 
 
-def albany_status(client):
-    return map_regions(client.get("/states/wy/").content.decode())[WYOMING_ALBANY]
+def wsgi_application():
+    """config/wsgi.py's application, built afresh with the current settings (nothing in its memory)."""
+    spec = importlib.util.spec_from_file_location("config_wsgi_under_test", ROOT / "config" / "wsgi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.application
 
 
-@pytest.fixture
-def draft(starter_dataset):
-    return ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY), published=False)
-
-
-def test_second_visit_is_served_from_the_cache(client, starter_dataset, django_assert_max_num_queries):
-    first = client.get("/states/al/")
-    with django_assert_max_num_queries(1):  # the data version, nothing else
-        second = client.get("/states/al/")
-    assert second.content == first.content
-
-
-def test_publish_shows_on_the_next_request(client, draft):
-    assert albany_status(client) == "none"
-    draft.published = True
-    draft.save()
-    assert albany_status(client) == "county"
-    assert client.get(draft.get_absolute_url()).status_code == 200
-
-
-def test_unpublish_shows_on_the_next_request(client, draft):
-    draft.published = True
-    draft.save()
-    assert albany_status(client) == "county"
-    Resolution.objects.filter(pk=draft.pk).update(published=False)  # a bulk write, as an admin action might
-    assert albany_status(client) == "none"
-    assert client.get(draft.get_absolute_url()).status_code == 404
-
-
-def test_editing_a_source_shows_on_the_next_request(client, starter_dataset):
-    law = Resolution.objects.get(identifier="HB 414 (Act 2022-387)")
-    assert "Ivey signs bill" in client.get(law.get_absolute_url()).content.decode()
-    source = law.sources.get()
-    source.title = "Governor signs the telecommunicator bill"
-    source.save()
-    page = client.get(law.get_absolute_url()).content.decode()
-    assert "Governor signs the telecommunicator bill" in page and "Ivey signs bill" not in page
-
-
-def test_deleting_shows_on_the_next_request(client, starter_dataset):
-    mobile = get_county("01097")
-    resolution = Resolution.objects.get(jurisdiction=mobile)
-    assert map_regions(client.get("/states/al/").content.decode())["01097"] == "county"
-    Source.objects.filter(resolution=resolution).delete()
-    resolution.delete()
-    # The City of Mobile still recognizes its dispatchers: the county falls back to "place".
-    assert map_regions(client.get("/states/al/").content.decode())["01097"] == "place"
-
-
-def test_conditional_revisit_gets_a_304_until_the_data_changes(client, starter_dataset):
-    first = client.get("/")
-    etag, last_modified = first["ETag"], first["Last-Modified"]
-    assert first["Cache-Control"] == "public, max-age=0, must-revalidate"
-
-    revisit = client.get("/", headers={"If-None-Match": etag})
-    assert revisit.status_code == 304
-    assert client.get("/", headers={"If-Modified-Since": last_modified}).status_code == 304
-
-    ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
-    after_change = client.get("/", headers={"If-None-Match": etag})
-    assert after_change.status_code == 200
-    assert after_change["ETag"] != etag
-    assert map_regions(after_change.content.decode())["56"] == "law"
-
-
-def test_each_address_has_its_own_etag(client, starter_dataset):
-    assert client.get("/states/al/")["ETag"] != client.get("/states/tx/")["ETag"]
-
-
-def test_errors_are_not_cached(client, starter_dataset):
-    assert client.get("/resolutions/", {"state": "ZZ"}).status_code == 400
-    assert client.get("/resolutions/", {"state": "ZZ"}).status_code == 400
-    assert "ETag" not in client.get("/resolutions.csv")
-
-
-def test_html_is_gzipped_for_browsers_that_accept_it(client, starter_dataset):
-    response = client.get("/", headers={"Accept-Encoding": "gzip"})
-    assert response["Content-Encoding"] == "gzip"
-
-
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="EXPLAIN plans and GIN indexes are PostgreSQL's"
-)
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"state": "TX"},
-        {"q": "dispatchers"},
-        {"q": "Mobile"},
-        {"state": "TX", "level": "county", "status": "adopted"},
-    ],
-)
-def test_filtered_list_never_scans_the_resolutions_table(params):
-    from urllib.parse import urlencode
-
-    from django.core.management import call_command
-    from django.http import QueryDict
-
-    from recognition.filters import ResolutionFilter
-
-    call_command("seed_demo", resolutions=20000, places=2000, seed=5, verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE recognition_resolution")
-        cursor.execute("ANALYZE recognition_jurisdiction")
-    data = QueryDict(urlencode(params, doseq=True))
-    filterset = ResolutionFilter(data)
-    assert filterset.is_valid(), filterset.errors
-    # The page the list shows, and the count its pagination asks for.
-    plans = [filterset.qs[:50].explain(), filterset.qs.order_by().values("pk").explain()]
-    for plan in plans:
-        assert "Seq Scan on recognition_resolution" not in plan, plan
-
-
-def call_wsgi(application, path, **headers):
-    """One request through a WSGI application, as gunicorn would make it: status, headers and body."""
-    from io import BytesIO
-    from wsgiref.util import setup_testing_defaults
-
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    environ = {"PATH_INFO": path, "HTTP_HOST": "testserver", "wsgi.input": BytesIO()}
+def call_wsgi(application, url, method="GET", **headers):
+    """One request through a WSGI application, as gunicorn would make it: status, headers (a list, in
+    order) and body. `headers` by CGI name without HTTP_: HOST="localhost", ACCEPT_ENCODING="gzip"."""
+    path, _, query = url.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "HTTP_HOST": "testserver",
+        "wsgi.input": BytesIO(),
+    }
     environ.update({f"HTTP_{name.upper()}": value for name, value in headers.items()})
     setup_testing_defaults(environ)
     answer = {}
 
     def start_response(status, response_headers, exc_info=None):
-        answer["status"], answer["headers"] = status, dict(response_headers)
+        answer["status"], answer["headers"] = status, list(response_headers)
 
     # As Django's test client does: starting or finishing a request must not close the test's connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        answer["body"] = b"".join(application(environ, start_response))
+        result = application(environ, start_response)
+        answer["body"] = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
     return answer
 
 
-class TestFinishedPageCache:
-    """The WSGI layer in front of Django (config/wsgi.py) serves repeat visits from the cache."""
+def header(answer, name):
+    values = [value for key, value in answer["headers"] if key.lower() == name.lower()]
+    return values[0] if values else None
 
-    @staticmethod
-    def call(path, **headers):
-        from config.wsgi import application
 
-        return call_wsgi(application, path, **headers)
+def commit():
+    """What committing the test's transaction would do now: run (and forget) its on-commit callbacks."""
+    callbacks, connection.run_on_commit = connection.run_on_commit, []
+    for _savepoints, callback, _robust in callbacks:
+        callback()
 
-    def test_repeat_visit_is_identical_and_never_reaches_django(
-        self, starter_dataset, django_assert_num_queries
-    ):
-        first = self.call("/states/al/")
-        assert first["status"].startswith("200")
-        assert "X-Tracker-Page-Version" not in first["headers"]
-        with django_assert_num_queries(0):
-            second = self.call("/states/al/")
-        assert second == first
-        assert second["headers"]["Content-Security-Policy"] == first["headers"]["Content-Security-Policy"]
 
-    def test_conditional_revisit_gets_a_304(self, starter_dataset):
-        etag = self.call("/")["headers"]["ETag"]
-        assert self.call("/", IF_NONE_MATCH=etag)["status"].startswith("304")
+class Site:
+    """config.wsgi's application, fresh: `site(url, **headers)` makes a request."""
 
-    def test_a_change_is_visible_on_the_next_request(self, starter_dataset):
-        before = map_regions(self.call("/states/wy/")["body"].decode())[WYOMING_ALBANY]
+    def __init__(self):
+        self.application = wsgi_application()
+
+    def __call__(self, url, **headers):
+        return call_wsgi(self.application, url, **headers)
+
+    def kept(self):
+        """How many answers this process keeps in its memory."""
+        return len(self.application._local)
+
+
+@pytest.fixture
+def site():
+    return Site()
+
+
+@pytest.fixture
+def published(starter_dataset):
+    """The starter dataset, committed."""
+    commit()
+
+
+def albany_status(site):
+    return map_regions(site("/states/wy/")["body"].decode())[WYOMING_ALBANY]
+
+
+# --- Never stale ---------------------------------------------------------------------------------
+
+
+def test_a_repeat_visit_is_the_same_answer_and_costs_no_query(site, published, django_assert_num_queries):
+    first = site("/states/al/")
+    assert first["status"].startswith("200")
+    assert header(first, STORE_HEADER) is None
+    with django_assert_num_queries(0):
+        second = site("/states/al/")
+    assert second == first
+
+
+@pytest.mark.parametrize("committed", [True, False], ids=["committed", "in-transaction"])
+class TestAChangeShowsOnTheNextRequest:
+    """Committed, as in production; and inside the changing transaction, which sees its own change."""
+
+    @pytest.fixture
+    def draft(self, published):
+        draft = ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY), published=False)
+        commit()
+        return draft
+
+    def test_publish(self, site, draft, committed):
+        assert [albany_status(site), albany_status(site)] == ["none", "none"]  # the second from the cache
+        draft.published = True
+        draft.save()
+        if committed:
+            commit()
+        assert albany_status(site) == "county"
+        assert site(draft.get_absolute_url())["status"].startswith("200")
+
+    def test_unpublish_by_a_bulk_update(self, site, draft, committed):
+        draft.published = True
+        draft.save()
+        commit()
+        assert [albany_status(site), albany_status(site)] == ["county", "county"]
+        Resolution.objects.filter(pk=draft.pk).update(published=False)  # as an admin action might
+        if committed:
+            commit()
+        assert albany_status(site) == "none"
+        assert site(draft.get_absolute_url())["status"].startswith("404")
+
+    def test_editing_a_source(self, site, published, committed):
+        law = Resolution.objects.get(identifier="HB 414 (Act 2022-387)")
+        site(law.get_absolute_url())
+        assert "Ivey signs bill" in site(law.get_absolute_url())["body"].decode()
+        source = law.sources.get()
+        source.title = "Governor signs the telecommunicator bill"
+        source.save()
+        if committed:
+            commit()
+        page = site(law.get_absolute_url())["body"].decode()
+        assert "Governor signs the telecommunicator bill" in page and "Ivey signs bill" not in page
+
+    def test_deleting(self, site, published, committed):
+        resolution = Resolution.objects.get(jurisdiction=get_county("01097"))
+        site("/states/al/")
+        assert map_regions(site("/states/al/")["body"].decode())["01097"] == "county"
+        Source.objects.filter(resolution=resolution).delete()
+        resolution.delete()
+        if committed:
+            commit()
+        # The City of Mobile still recognizes its dispatchers: the county falls back to "place".
+        assert map_regions(site("/states/al/")["body"].decode())["01097"] == "place"
+
+
+def test_conditional_revisit_gets_a_304_until_the_data_changes(site, published):
+    first = site("/")
+    etag, last_modified = header(first, "ETag"), header(first, "Last-Modified")
+    assert header(first, "Cache-Control") == "public, max-age=0, must-revalidate"
+    assert site("/", IF_NONE_MATCH=etag)["status"].startswith("304")  # from the cache
+    assert site("/", IF_MODIFIED_SINCE=last_modified)["status"].startswith("304")  # from Django
+
+    ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
+    commit()
+    after_change = site("/", IF_NONE_MATCH=etag)
+    assert after_change["status"].startswith("200")
+    assert header(after_change, "ETag") != etag
+    assert map_regions(after_change["body"].decode())["56"] == "law"
+
+
+def test_each_address_has_its_own_etag(site, published):
+    assert header(site("/states/al/"), "ETag") != header(site("/states/tx/"), "ETag")
+
+
+def test_errors_are_not_kept(site, published):
+    assert site("/resolutions/?state=ZZ")["status"].startswith("400")
+    assert site("/resolutions/999999/")["status"].startswith("404")
+    assert site.kept() == 0
+    assert header(site("/resolutions.csv"), "ETag") is None
+
+
+def test_html_is_gzipped_for_browsers_that_accept_it(site, published):
+    plain = site("/")
+    zipped = site("/", ACCEPT_ENCODING="gzip, deflate, br")
+    assert header(zipped, "Content-Encoding") == "gzip" and header(plain, "Content-Encoding") is None
+    assert site("/", ACCEPT_ENCODING="gzip, deflate, br") == zipped
+
+
+# --- Kept exactly ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, accept",
+    [
+        ("/", None),
+        ("/states/al/", None),
+        ("/resolutions/?state=TX", None),
+        ("/embed/map/", None),
+        ("/api/resolutions/", "application/json"),
+        ("/api/resolutions/", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        ("/api/states/", "application/json"),
+    ],
+)
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_a_kept_answer_is_the_answer_django_gave(
+    site, published, django_assert_num_queries, url, accept, encoding
+):
+    headers = {"ACCEPT": accept} if accept else {}
+    if encoding:
+        headers["ACCEPT_ENCODING"] = encoding
+    django_only = call_wsgi(get_wsgi_application(), url, **headers)  # no page cache in front
+    uncached = site(url, **headers)
+    with django_assert_num_queries(0):
+        cached = site(url, **headers)
+    assert cached == uncached  # every header, in order, and the body
+    assert cached["status"] == django_only["status"]
+    # Django's gzip pads each answer with a few random bytes (against BREACH): the length and the
+    # compressed bytes differ from one answer to the next, what they say does not.
+    varying = {STORE_HEADER, "Content-Length"} if encoding else {STORE_HEADER}
+    assert [(name, value) for name, value in cached["headers"] if name not in varying] == [
+        (name, value) for name, value in django_only["headers"] if name not in varying
+    ]
+    assert body_text(cached) == body_text(django_only)
+    if url.startswith("/api/"):
+        assert "Accept" in header(cached, "Vary") and header(cached, "Allow") == "GET, HEAD, OPTIONS"
+
+
+def body_text(answer):
+    zipped = header(answer, "Content-Encoding") == "gzip"
+    return gzip.decompress(answer["body"]) if zipped else answer["body"]
+
+
+def test_what_is_kept_of_an_answer():
+    policy = pagecache.PagePolicy(params=())
+    kept = pagecache._keepable(
+        [
+            ("Content-Type", "text/html"),
+            ("Vary", "Accept-Encoding"),
+            ("Connection", "close"),
+            (STORE_HEADER, "x"),
+        ],
+        policy,
+    )
+    assert kept == [("Content-Type", "text/html"), ("Vary", "Accept-Encoding")]
+    assert pagecache._keepable([("Set-Cookie", "csrftoken=x")], policy) is None
+    assert pagecache._keepable([("Vary", "Cookie, Accept-Encoding")], policy) is None
+    assert pagecache._keepable([("Vary", "Accept")], policy) is None  # this page's key does not hold Accept
+
+
+# --- One key: the host, the path, the parameters the view reads ----------------------------------
+
+
+def test_parameters_the_view_does_not_read_share_the_entry_of_the_page_without_them(
+    site, published, django_assert_num_queries
+):
+    first = site("/resolutions/?state=TX")
+    with django_assert_num_queries(0):
+        for junk in ("state=TX&utm_source=newsletter", "fbclid=1&state=TX", "state=TX&page_size=&x"):
+            assert site(f"/resolutions/?{junk}") == first
+
+
+def test_the_view_never_sees_parameters_it_does_not_read(client, published):
+    page = client.get("/resolutions/?state=TX&utm_source=newsletter").content.decode()
+    assert "state=TX" in page  # the CSV, feed and API links carry the search...
+    assert "utm_source" not in page  # ...and nothing else
+
+
+def test_declared_parameters_keep_their_order(client, published):
+    """The order can matter (?ordering=state&ordering=-adopted), and links repeat the search as typed."""
+    page = client.get("/resolutions/?ordering=-adopted&utm_source=x&state=AL&ordering=state").content.decode()
+    assert "ordering=-adopted&amp;ordering=state&amp;state=AL" in page and "utm_source" not in page
+
+
+def test_a_parameter_the_view_reads_has_its_own_entry(site, published):
+    states, counties = (map_regions(site(url)["body"].decode()) for url in ("/", "/?layer=counties"))
+    assert WYOMING_ALBANY in counties and WYOMING_ALBANY not in states
+    assert map_regions(site("/?layer=counties")["body"].decode()) == counties  # from the cache
+
+
+def test_the_host_is_part_of_the_key(site, published, settings):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+
+    def next_link(host):
+        answer = site("/api/resolutions/?page_size=1", HOST=host, ACCEPT="application/json")
+        return urlsplit(json.loads(answer["body"])["next"]).netloc
+
+    assert next_link("localhost") == "localhost"
+    assert next_link("127.0.0.1") == "127.0.0.1"
+    assert next_link("LOCALHOST") == "localhost"  # host names are case-insensitive: one entry
+
+
+def test_the_scheme_is_part_of_the_key(site, published, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+    def next_link(**headers):
+        answer = site("/api/resolutions/?page_size=1", ACCEPT="application/json", **headers)
+        return urlsplit(json.loads(answer["body"])["next"]).scheme
+
+    assert next_link(X_FORWARDED_PROTO="https") == "https"
+    assert next_link() == "http"
+
+
+def test_html_and_json_are_separate_entries_and_parameterized_media_types_are_not_kept(
+    site, published, django_assert_num_queries
+):
+    json_answer = site("/api/resolutions/", ACCEPT="application/json")
+    html_answer = site("/api/resolutions/", ACCEPT="text/html")
+    assert header(json_answer, "Content-Type") == "application/json"
+    assert header(html_answer, "Content-Type").startswith("text/html")
+    with django_assert_num_queries(0):
+        assert site("/api/resolutions/", ACCEPT="*/*") == json_answer  # JSON is what */* gets
+        assert site("/api/resolutions/", ACCEPT="text/html;q=0.9") == html_answer
+    indented = site("/api/resolutions/", ACCEPT="application/json; indent=4")
+    assert indented["body"].startswith(b"{\n    ")  # answered as asked...
+    with CaptureQueriesContext(connection) as queries:
+        site("/api/resolutions/", ACCEPT="application/json; indent=4")
+    assert len(queries) > 0  # ...and not kept: every indent would be an entry
+    assert site("/api/resolutions/", ACCEPT="application/xml")["status"].startswith("406")
+
+
+def test_requests_with_cookies_are_served_from_the_cache(site, published, django_assert_num_queries):
+    first = site("/states/al/")
+    with django_assert_num_queries(0):
+        assert site("/states/al/", COOKIE="sessionid=abc; csrftoken=def") == first
+
+
+def test_other_requests_go_to_django_untouched(site, published):
+    assert site("/healthz")["status"].startswith("200")
+    assert call_wsgi(wsgi_application(), "/submit/", method="POST")["status"].startswith("403")  # CSRF
+
+
+@pytest.mark.redis
+def test_a_thousand_requests_with_junk_parameters_add_no_entry(redis_cache, redis_server, published):
+    application = wsgi_application()
+    first = call_wsgi(application, "/")
+    keys = set(redis.Redis.from_url(redis_server.url).keys())
+    assert any(b":page:" in key for key in keys)
+    for number in range(1000):
+        answer = call_wsgi(application, f"/?utm_source=mail{number}&fbclid={number}&x{number}=1")
+        assert answer == first
+    assert set(redis.Redis.from_url(redis_server.url).keys()) == keys
+    assert len(application._local) == 1
+
+
+# --- The data version ----------------------------------------------------------------------------
+
+
+def dataversion_writes(queries):
+    return [q for q in queries if "recognition_dataversion" in q["sql"] and not q["sql"].startswith("SELECT")]
+
+
+def test_a_transaction_changes_the_version_once(published):
+    before = versioning.current_version()
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        for _ in range(5):
+            ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))  # a resolution and a source each
+        Jurisdiction.objects.filter(fips=WYOMING_ALBANY).update(population=1)
+    assert len(dataversion_writes(queries.captured_queries)) == 1
+    assert DataVersion.objects.get().token != before[0]
+
+
+def test_a_rolled_back_savepoint_takes_its_version_along(published):
+    before = DataVersion.objects.get().token
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))
+            raise RuntimeError
+        assert DataVersion.objects.get().token == before
         ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))
-        after = map_regions(self.call("/states/wy/")["body"].decode())[WYOMING_ALBANY]
-        assert (before, after) == ("none", "county")
-
-    def test_requests_with_cookies_and_non_public_pages_go_to_django(self, starter_dataset):
-        self.call("/states/al/")
-        assert self.call("/healthz")["status"].startswith("200")
-        assert "X-Tracker-Page-Version" not in self.call("/states/al/", COOKIE="sessionid=x")["headers"]
+        assert DataVersion.objects.get().token != before
 
 
-# --- The version mirror ------------------------------------------------------------------------------
+def test_a_version_read_during_the_transaction_is_replaced_by_a_later_change(published):
+    ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))
+    seen = versioning.current_version()  # e.g. a page rendered, and kept, in the same transaction
+    ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))
+    assert versioning.current_version() != seen
 
 
-def test_a_reader_that_read_the_row_before_a_commit_cannot_put_it_back(monkeypatch, starter_dataset):
-    stale = caching.current_version()
-    cache.delete(caching.VERSION_KEY)  # nothing mirrored: the next reader goes to the database
+def test_a_reader_that_read_the_row_before_a_commit_cannot_put_it_back(monkeypatch, published):
+    stale = versioning.current_version()
+    cache.delete(versioning.mirror_key())  # nothing mirrored: the next reader goes to the database
     committed = ("c" * 32, timezone.now())
 
     def row_read_while_another_process_commits():
-        cache.set(caching.VERSION_KEY, committed)  # that commit stores its row (_store_committed_version)
+        cache.set(versioning.mirror_key(), committed)  # that commit stores its row
         return stale  # while this reader still got the row as it was
 
-    monkeypatch.setattr(caching, "_database_row", row_read_while_another_process_commits)
-    assert caching.current_version() == stale  # this request answers with what it read...
-    assert cache.get(caching.VERSION_KEY) == committed  # ...but the mirror keeps the newer row
+    monkeypatch.setattr(versioning, "_database_row", row_read_while_another_process_commits)
+    assert versioning.current_version() == stale  # this request answers with what it read...
+    assert cache.get(versioning.mirror_key()) == committed  # ...but the mirror keeps the newer row
 
 
-def test_the_mirror_ends_on_the_latest_commit_when_commits_overlap(monkeypatch, starter_dataset):
+def test_the_mirror_ends_on_the_latest_commit_when_commits_overlap(monkeypatch, published):
     first, second = ("1" * 32, timezone.now()), ("2" * 32, timezone.now())
     # The row changes (another commit) between this commit's set and its check.
     rows = iter([first, second, second])
-    monkeypatch.setattr(caching, "_database_row", lambda: next(rows))
-    cache.set(caching.VERSION_KEY, ("0" * 32, timezone.now()))
-
-    caching._store_committed_version()
-
-    assert cache.get(caching.VERSION_KEY) == second
+    monkeypatch.setattr(versioning, "_database_row", lambda: next(rows))
+    cache.set(versioning.mirror_key(), ("0" * 32, timezone.now()))
+    versioning.store_committed_version()
+    assert cache.get(versioning.mirror_key()) == second
 
 
-def test_a_commit_stores_its_version_for_every_reader(starter_dataset, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
-    assert cache.get(caching.VERSION_KEY) == DataVersion.objects.values_list("token", "changed_at").get()
+def test_a_commit_stores_its_version_for_every_reader(published):
+    ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
+    assert cache.get(versioning.mirror_key()) is None  # not before the commit
+    commit()
+    assert cache.get(versioning.mirror_key()) == DataVersion.objects.values_list("token", "changed_at").get()
+
+
+def test_the_mirror_is_named_after_the_database(settings):
+    key = versioning.mirror_key()
+    connection.settings_dict["NAME"], real = "another_database", connection.settings_dict["NAME"]
+    try:
+        assert versioning.mirror_key() != key
+    finally:
+        connection.settings_dict["NAME"] = real
+
+
+def imported_modules(path):
+    """The modules a file imports, relative ones as `.name`."""
+    tree = ast.parse(Path(path).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+    return found
+
+
+def test_the_model_layer_imports_no_web_code():
+    web = (
+        "django.http",
+        "django.views",
+        "django.shortcuts",
+        "rest_framework",
+        ".pagecache",
+        ".views",
+        ".api",
+    )
+    for path in ("recognition/models.py", "recognition/versioning.py", "recognition/sharedcache.py"):
+        for module in imported_modules(ROOT / path):
+            assert not module.startswith(web), f"{path} imports {module}"
+    assert ".versioning" in imported_modules(ROOT / "recognition/models.py")
+
+
+# --- Warm pages change after the data commands ------------------------------------------------------
+
+
+def test_a_warm_page_changes_after_load_population(site, published):
+    Jurisdiction.objects.filter(level="state", usps="WY").update(population=1)
+    commit()
+
+    def states():
+        return {row["usps"]: row["population"] for row in json.loads(site("/api/states/")["body"])}
+
+    assert [states()["WY"], states()["WY"]] == [1, 1]
+    call_command("load_population", verbosity=0)
+    commit()
+    census = (ROOT / "recognition/data/census/population_2022.csv").read_text().splitlines()
+    wyoming = next(line for line in census if line.startswith("state,56,"))
+    assert states()["WY"] == int(wyoming.rsplit(",", 1)[1])
+
+
+def test_a_warm_page_changes_after_load_geography(site, published):
+    Jurisdiction.objects.filter(fips=WYOMING_ALBANY).update(name="Not Albany County")
+    commit()
+    assert "Not Albany County" in site("/states/wy/")["body"].decode()
+    assert "Not Albany County" in site("/states/wy/")["body"].decode()
+    call_command("load_geography", verbosity=0)
+    commit()
+    page = site("/states/wy/")["body"].decode()
+    assert "Not Albany County" not in page and "Albany County" in page
+
+
+def test_a_warm_page_changes_after_seed_demo(site, db):
+    commit()
+
+    def published_count():
+        return json.loads(site("/api/resolutions/?page_size=1", ACCEPT="application/json")["body"])["count"]
+
+    assert [published_count(), published_count()] == [0, 0]
+    call_command("seed_demo", resolutions=30, places=3, seed=2, verbosity=0)
+    commit()
+    assert published_count() == Resolution.objects.published().count() > 0
+
+
+def test_a_warm_page_changes_after_a_jurisdiction_is_renamed(site, published):
+    mobile = get_county("01097")
+    assert "Mobile County" in site("/states/al/")["body"].decode()
+    assert "Mobile County" in site("/states/al/")["body"].decode()
+    mobile.name = "Mobile Parish"
+    mobile.save()
+    commit()
+    page = site("/states/al/")["body"].decode()
+    assert "Mobile Parish" in page and "Mobile County" not in page
 
 
 # --- With Redis, as in production: the version watched, not read per request -------------------------
 
 
 @pytest.fixture
-def redis_cache(settings):
-    """The site's cache on Redis (REDIS_URL's backend), in a database and key prefix of its own."""
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis does not answer at {url}: {error}")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
-    }
-    yield caches["default"]
-    cache.clear()
-
-
-@pytest.fixture
 def clock(monkeypatch):
-    """time.monotonic as recognition.caching sees it, moved by hand."""
+    """The clock of the version watch, moved by hand."""
     now = [1000.0]
-    monkeypatch.setattr(caching.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(versioning, "clock", lambda: now[0])
     return now
 
 
-class TestFinishedPageCacheOnRedis:
+@pytest.mark.redis
+class TestOnRedis:
     @pytest.fixture
     def application(self, redis_cache):
-        from django.core.wsgi import get_wsgi_application
-
-        application = caching.FinishedPageCache(get_wsgi_application())
-        assert isinstance(application._read_version, caching.VersionWatch)
+        application = wsgi_application()
+        assert isinstance(application._read_version, versioning.VersionWatch)
         return application
 
     def test_a_repeat_visit_reads_nothing_from_redis_or_the_database(
-        self, application, starter_dataset, monkeypatch, django_assert_num_queries
+        self, application, published, monkeypatch, django_assert_num_queries
     ):
-        first = self.warm(application, "/states/al/")
+        first = call_wsgi(application, "/states/al/")
         reads = []
-        monkeypatch.setattr(caches["default"], "get", lambda *args, **kwargs: reads.append(args))
-        monkeypatch.setattr(caching.VersionWatch, "_read", lambda watch: reads.append("version"))
+        monkeypatch.setattr(
+            redis.Redis, "execute_command", lambda client, *args, **kwargs: reads.append(args)
+        )
         with django_assert_num_queries(0):
             second = call_wsgi(application, "/states/al/")
         assert second == first
         assert reads == []
 
-    @staticmethod
-    def warm(application, path):
-        """Two visits: Django answers the first and mirrors the version; the watch keeps it on the second."""
-        call_wsgi(application, path)
-        return call_wsgi(application, path)
-
-    def test_a_change_is_visible_on_the_next_request(self, application, starter_dataset):
-        before = map_regions(self.warm(application, "/states/wy/")["body"].decode())[WYOMING_ALBANY]
-        ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))
-        after = map_regions(call_wsgi(application, "/states/wy/")["body"].decode())[WYOMING_ALBANY]
-        assert (before, after) == ("none", "county")
-
-    def test_a_committed_change_is_visible_on_the_next_request(
-        self, application, starter_dataset, django_capture_on_commit_callbacks
-    ):
-        etag = self.warm(application, "/")["headers"]["ETag"]
-        with django_capture_on_commit_callbacks(execute=True):
-            ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
+    def test_a_committed_change_is_visible_on_the_next_request(self, application, published):
+        etag = header(call_wsgi(application, "/"), "ETag")
+        ResolutionFactory(jurisdiction=get_state("WY"), kind="statute")
+        commit()
         answer = call_wsgi(application, "/", IF_NONE_MATCH=etag)
         assert answer["status"].startswith("200")
         assert map_regions(answer["body"].decode())["56"] == "law"
 
 
+@pytest.mark.redis
 class TestVersionWatch:
     """The watch trusts its copy until told, and never longer than KNOWN_VERSION_SECONDS."""
 
     def test_reads_again_when_a_change_is_announced_and_only_then(self, redis_cache, clock):
-        watch = caching.VersionWatch(redis_cache)
-        cache.set(caching.VERSION_KEY, ("a" * 32, None))
+        watch = versioning.VersionWatch(redis_cache)
+        cache.set(versioning.mirror_key(), ("a" * 32, None))
         assert watch() == ("a" * 32, None)
-        cache.set(caching.VERSION_KEY, ("b" * 32, None))  # changed behind its back: not announced
+        cache.set(versioning.mirror_key(), ("b" * 32, None))  # changed behind its back: not announced
         assert watch() == ("a" * 32, None)
-        caching._announce_change()
+        versioning._announce_change()
         assert watch() == ("b" * 32, None)
 
     def test_an_unannounced_change_is_seen_once_the_copy_is_old(self, redis_cache, clock):
-        watch = caching.VersionWatch(redis_cache)
-        cache.set(caching.VERSION_KEY, ("a" * 32, None))
+        watch = versioning.VersionWatch(redis_cache)
+        cache.set(versioning.mirror_key(), ("a" * 32, None))
         watch()
-        cache.set(caching.VERSION_KEY, ("b" * 32, None))
-        clock[0] += caching.KNOWN_VERSION_SECONDS / 2
+        cache.set(versioning.mirror_key(), ("b" * 32, None))
+        clock[0] += versioning.KNOWN_VERSION_SECONDS / 2
         assert watch() == ("a" * 32, None)
-        clock[0] += caching.KNOWN_VERSION_SECONDS
+        clock[0] += versioning.KNOWN_VERSION_SECONDS
         assert watch() == ("b" * 32, None)
 
     def test_a_lost_subscription_makes_it_read_again(self, redis_cache, clock):
-        watch = caching.VersionWatch(redis_cache)
-        cache.set(caching.VERSION_KEY, ("a" * 32, None))
+        watch = versioning.VersionWatch(redis_cache)
+        cache.set(versioning.mirror_key(), ("a" * 32, None))
         watch()
         watch._pubsub.connection.disconnect()  # e.g. Redis restarted: announcements may have been missed
-        cache.set(caching.VERSION_KEY, ("b" * 32, None))
+        cache.set(versioning.mirror_key(), ("b" * 32, None))
         assert watch() == ("b" * 32, None)
 
     def test_without_a_subscription_it_reads_every_time(self, redis_cache, clock, monkeypatch):
-        watch = caching.VersionWatch(redis_cache)
+        watch = versioning.VersionWatch(redis_cache)
 
         def refused(pubsub, *channels):
             raise redis.ResponseError("unknown command 'SUBSCRIBE'")  # as a Redis without pub/sub answers
 
         monkeypatch.setattr(redis.client.PubSub, "subscribe", refused)
-        cache.set(caching.VERSION_KEY, ("a" * 32, None))
+        cache.set(versioning.mirror_key(), ("a" * 32, None))
         assert watch() == ("a" * 32, None)
-        cache.set(caching.VERSION_KEY, ("b" * 32, None))
+        cache.set(versioning.mirror_key(), ("b" * 32, None))
         assert watch() == ("b" * 32, None)

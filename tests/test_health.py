@@ -1,10 +1,11 @@
 """Failing politely: 503 while the database is unreachable, recovery without a restart, /healthz."""
 
+import logging
 import threading
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from recognition import health
@@ -70,9 +71,8 @@ def test_database_down_gives_503_then_recovers_without_restart(caplog, monkeypat
     assert len([r for r in caplog.records if r.getMessage() == "Database reachable again."]) == 1
 
 
+@pytest.mark.postgres  # connect_timeout is a PostgreSQL setting
 def test_postgres_connect_timeout_is_short():
-    if connection.vendor != "postgresql":
-        pytest.skip("connect_timeout is a PostgreSQL setting")
     assert int(settings.DATABASES["default"]["OPTIONS"]["connect_timeout"]) <= 5
 
 
@@ -99,16 +99,29 @@ def test_healthz_names_what_failed():
     assert response.json() == {"database": "unreachable", "cache": "ok"}
 
 
-def test_healthz_reports_a_broken_cache(client, monkeypatch):
+def test_healthz_reports_a_broken_cache(client, monkeypatch, caplog):
     from recognition import health
 
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 
     monkeypatch.setattr(health.cache, "set", broken)
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"database": "ok", "cache": "unreachable"}
+    with caplog.at_level(logging.INFO, logger="recognition.cache"):
+        for _ in range(3):
+            response = client.get("/healthz")
+            assert response.status_code == 503
+            assert response.json() == {"database": "ok", "cache": "unreachable"}
+    # Logged once per outage, not once per check.
+    logged = [record.levelname for record in caplog.records if record.name == "recognition.cache"]
+    assert logged == ["WARNING"]
+
+
+def test_redis_is_given_short_timeouts():
+    """A lost or hung Redis costs a request at most this long, and only one request per retry interval."""
+    from config.settings import redis_cache_settings
+
+    options = redis_cache_settings("redis://127.0.0.1:6379/0")["OPTIONS"]
+    assert options["socket_connect_timeout"] <= 1 and options["socket_timeout"] <= 1
 
 
 def test_error_pages_show_no_traceback_or_settings():

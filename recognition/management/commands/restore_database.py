@@ -9,9 +9,9 @@ with --no-owner (the tables belong to whoever restores, e.g. the application's r
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
-from recognition.caching import forget_version_mirror
+from recognition.versioning import bump_data_version
 
 from .backup_database import (
     archive_table_count,
@@ -38,6 +38,24 @@ def existing_relations(connection):
     with connection.cursor() as cursor:
         cursor.execute(EXISTING_RELATIONS_SQL)
         return [row[0] for row in cursor.fetchall()]
+
+
+def renew_data_version(connection):
+    """Give the restored data a version of its own, stored in its cache mirror and announced.
+
+    The archive carries the token of the data as it was backed up, and pages cached
+    under that token may show what changed after the backup. The mirror is named after
+    the database, so a site still running on the original (which may keep caching its
+    own version) never reaches the restored database's. A backup older than the data
+    version table gets its version on its first request after `migrate`.
+    """
+    try:
+        with transaction.atomic(using=connection.alias):
+            bump_data_version()
+    except DatabaseError:
+        pass  # no recognition_dataversion table yet: `migrate` creates it
+    finally:
+        connection.close()
 
 
 class Command(BaseCommand):
@@ -95,9 +113,7 @@ class Command(BaseCommand):
             ],
             settings_dict,
         )
-        # Pages cached for the data before the restore are keyed by its version, still mirrored in the
-        # shared cache: forget it, so that every worker reads the restored database's own version.
-        forget_version_mirror()
+        renew_data_version(connection)
         if verbosity >= 1:
             self.stdout.write(
                 f"Restored {path} ({tables} tables) into {describe(settings_dict)}.\n"
