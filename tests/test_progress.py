@@ -92,7 +92,7 @@ def test_a_year_with_only_federal_adoptions_is_not_on_the_timeline(starter_datas
     assert 1990 not in {year for _series, year in progress.adoption_counts()}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's")
+@pytest.mark.postgres  # EXPLAIN plans are PostgreSQL's
 def test_home_page_counts_can_be_read_from_the_partial_index(starter_dataset):
     """The queries match `resolution_adopted_published`'s condition, so PostgreSQL can use it.
 
