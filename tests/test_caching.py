@@ -611,3 +611,36 @@ class TestVersionWatch:
         assert watch() == ("a" * 32, None)
         cache.set(versioning.mirror_key(), ("b" * 32, None))
         assert watch() == ("b" * 32, None)
+
+
+# --- What a cold page costs ------------------------------------------------------------------------
+
+
+@pytest.mark.postgres  # EXPLAIN plans and GIN indexes are PostgreSQL's
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"state": "TX"},
+        {"q": "dispatchers"},
+        {"q": "Mobile"},
+        {"state": "TX", "level": "county", "status": "adopted"},
+    ],
+)
+def test_filtered_list_never_scans_the_resolutions_table(params):
+    from urllib.parse import urlencode
+
+    from django.http import QueryDict
+
+    from recognition.filters import ResolutionFilter
+
+    call_command("seed_demo", resolutions=20000, places=2000, seed=5, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE recognition_resolution")
+        cursor.execute("ANALYZE recognition_jurisdiction")
+    data = QueryDict(urlencode(params, doseq=True))
+    filterset = ResolutionFilter(data)
+    assert filterset.is_valid(), filterset.errors
+    # The page the list shows, and the count its pagination asks for.
+    plans = [filterset.qs[:50].explain(), filterset.qs.order_by().values("pk").explain()]
+    for plan in plans:
+        assert "Seq Scan on recognition_resolution" not in plan, plan
