@@ -26,6 +26,7 @@ from .. import exports
 from ..importer import COLUMNS, import_resolutions
 from ..models import Confidence, Resolution, Source, state_code_expression
 from ..roles import can_publish
+from . import quality
 from .base import HistoryAdmin, StateListFilter, published_and_locked
 from .forms import ImportUploadForm, ResolutionAdminForm, SourceFormSet
 
@@ -70,11 +71,13 @@ class NeedsVerificationFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SourceInline(admin.TabularInline):
+class SourceInline(admin.StackedInline):
+    """Stacked, two fields a row: a table of long links and titles would not fit the form."""
+
     model = Source
     formset = SourceFormSet
     extra = 1
-    fields = ["url", "title", "publisher", "accessed_on", "changes"]
+    fields = [("url", "archived_url"), ("title", "publisher"), ("accessed_on", "changes")]
     readonly_fields = ["changes"]
 
     @admin.display(description="history")
@@ -205,6 +208,10 @@ class ResolutionAdmin(HistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(state_code=state_code_expression())
 
+    def view_on_site(self, obj):
+        """A draft has no public page yet: staff see it on the public template, marked as a draft."""
+        return obj.get_absolute_url() if obj.published else obj.get_preview_url()
+
     @admin.display(description="state", ordering="state_code")
     def state(self, obj):
         return obj.state_code or None
@@ -314,6 +321,7 @@ class ResolutionAdmin(HistoryAdmin):
         return [
             path("import/", wrap(self.import_view), name="recognition_resolution_import"),
             path("export/", wrap(self.export_view), name="recognition_resolution_export"),
+            path("quality/", wrap(self.quality_view), name="recognition_quality"),
             *super().get_urls(),
         ]
 
@@ -399,6 +407,17 @@ class ResolutionAdmin(HistoryAdmin):
             return self._import_preview(request, report, payload["name"], "", changed_since=True)
         messages.success(request, f"Imported {payload['name']}. {report.summary()}")
         return redirect("admin:recognition_resolution_changelist")
+
+    def quality_view(self, request):
+        """The data-quality desk: every list with its count, its rows and where to fix each."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        lists = [
+            (desk, [(row, quality.fix_url(desk.key, row)) for row in desk.rows()]) for desk in quality.desks()
+        ]
+        return self.render_page(
+            request, "admin/recognition/quality.html", "Data quality", lists=lists, listed=quality.LISTED
+        )
 
     def export_view(self, request):
         """The changelist's rows, filtered, searched and ordered as on screen, as CSV (all pages)."""

@@ -46,7 +46,7 @@ def test_a_publisher_adds_and_publishes_a_county_resolution(site, page, publishe
     page.goto(site.url("/admin/recognition/resolution/add/"))
     page.get_by_label("Kind").select_option("resolution")
     page.get_by_label("Status").select_option("adopted")
-    page.get_by_label("Title").fill("Resolution recognizing 911 dispatchers as first responders")
+    page.locator("#id_title").fill("Resolution recognizing 911 dispatchers as first responders")
     # The jurisdiction autocomplete: type, then pick the county.
     page.locator(".field-jurisdiction .select2-selection").click()
     page.locator(".select2-search__field").fill("Albany")
@@ -81,3 +81,21 @@ def test_the_submission_form_is_accessible_and_works(site, page):
     page.get_by_role("button", name="Send").click()
     page.wait_for_url(site.url("/submit/thanks/"))
     assert page.get_by_role("heading", level=1).text_content() == "Thank you"
+
+
+def test_the_record_form_fits_a_1280_pixel_screen(site, page, publisher):
+    """The sources inline once was 1,621 px wide inside a 901 px form: nothing may scroll sideways."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(site.url("/admin/"))
+    page.get_by_label("Username").fill("publisher")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(site.url("/admin/"))
+    page.goto(site.url("/admin/recognition/resolution/add/"))
+    overflow = page.evaluate(
+        """() => [...document.querySelectorAll('#content-main, .inline-group, fieldset')]
+             .filter(el => el.scrollWidth > el.clientWidth + 1)
+             .map(el => `${el.id || el.className}: ${el.scrollWidth} > ${el.clientWidth}`)"""
+    )
+    assert overflow == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280

@@ -1,0 +1,100 @@
+"""The data-quality desk: what staff should fix first, each list with its count and a link to the fix.
+
+Lists, not a score: a broken link, a record nobody has checked for a year, a draft left
+for a month, a report nobody answered for a week. The admin's index shows the counts.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import Resolution, Source, Submission
+
+VERIFICATION_INTERVAL = datetime.timedelta(days=365)
+DRAFT_AGE = datetime.timedelta(days=30)
+SUBMISSION_WAIT = datetime.timedelta(days=7)
+LISTED = 100  # rows shown per list; the count is always the whole
+
+
+@dataclass(frozen=True)
+class Desk:
+    """One list of the desk: what it is, how to fix it, and its records."""
+
+    key: str
+    title: str
+    fix: str
+    queryset: object
+
+    def count(self):
+        return self.queryset.count()
+
+    def rows(self):
+        return list(self.queryset[:LISTED])
+
+
+def broken_links():
+    """Published records citing a link whose last check failed."""
+    return (
+        Source.objects.broken_links()
+        .filter(resolution__published=True)
+        .select_related("resolution", "resolution__jurisdiction", "resolution__jurisdiction__parent")
+        .order_by("link_checked_at", "pk")
+    )
+
+
+def unverified(today=None):
+    """Published records not checked against their source in the last 12 months."""
+    year_ago = (today or timezone.localdate()) - VERIFICATION_INTERVAL
+    return (
+        Resolution.objects.published()
+        .filter(Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=year_ago))
+        .with_jurisdiction()
+        .order_by(F("last_verified_on").asc(nulls_first=True), "pk")  # never verified first
+    )
+
+
+def old_drafts(now=None):
+    """Drafts created more than 30 days ago: publish them, or say why not."""
+    return (
+        Resolution.objects.filter(published=False, created_at__lt=(now or timezone.now()) - DRAFT_AGE)
+        .with_jurisdiction()
+        .order_by("created_at", "pk")
+    )
+
+
+def waiting_submissions(now=None):
+    """Public reports still pending after a week."""
+    return Submission.objects.filter(
+        status=Submission.Review.PENDING, created_at__lt=(now or timezone.now()) - SUBMISSION_WAIT
+    ).order_by("created_at", "pk")
+
+
+def desks():
+    return [
+        Desk("broken", "Broken source links", "Replace the link, or add an archived copy.", broken_links()),
+        Desk(
+            "unverified",
+            "Not verified for 12 months",
+            "Check each record against its source, then “Mark the selected records as verified today”.",
+            unverified(),
+        ),
+        Desk("drafts", "Drafts older than 30 days", "Verify and publish, or note why not.", old_drafts()),
+        Desk(
+            "submissions",
+            "Submissions waiting more than 7 days",
+            "Accept into a draft, or reject with a reason.",
+            waiting_submissions(),
+        ),
+    ]
+
+
+def fix_url(desk_key, obj):
+    """Where a row of a list is fixed."""
+    if desk_key == "broken":
+        return reverse("admin:recognition_resolution_change", args=[obj.resolution_id])
+    if desk_key == "submissions":
+        return reverse("admin:recognition_submission_change", args=[obj.pk])
+    return reverse("admin:recognition_resolution_change", args=[obj.pk])
