@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
@@ -144,9 +145,11 @@ def resolution_list(request):
         context["page_error"] = f"“{shown}” is not a page number."
     except EmptyPage:
         pages = paginator.num_pages
-        context["page_error"] = (
-            f"There is no page {int(number)}; this search has {pages} page{'s' if pages != 1 else ''}."
-        )
+        context["page_error"] = ngettext(
+            "There is no page %(number)d; this search has %(pages)d page.",
+            "There is no page %(number)d; this search has %(pages)d pages.",
+            pages,
+        ) % {"number": int(number), "pages": pages}
     if "page_error" in context:
         context["last_page"] = paginator.num_pages
         return render(request, template, context, status=404)
