@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -11,8 +12,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
+from redis.exceptions import RedisError
 
-from . import exports, progress
+from . import exports, progress, sharedcache
 from . import status as rules
 from .filters import ResolutionFilter
 from .forms import SubmissionForm
@@ -223,7 +225,33 @@ def client_hash(request):
     return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
 
 
+SUBMISSION_PAUSE_SECONDS = 60  # Retry-After while the rate-limit counts are out of reach
+
+
+def _rate_limit_counts_required(view):
+    """Posts need the shared cache, where the rate limit counts: without it they are paused (503).
+
+    Accepting them unlimited would open the form to any script for as long as the cache is away.
+    """
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if request.method == "POST":
+            try:
+                if sharedcache.cache_available():
+                    return view(request, *args, **kwargs)
+            except (RedisError, OSError):  # lost between the check and the count
+                pass
+            response = render(request, "recognition/submit_unavailable.html", status=503)
+            response["Retry-After"] = str(SUBMISSION_PAUSE_SECONDS)
+            return response
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 @never_cache
+@_rate_limit_counts_required
 @ratelimit(key="ip", rate=SUBMISSION_RATE, method="POST", block=False)
 def submit(request):
     """“Tell us about a resolution” and, with ?resolution=<id>, “Suggest a correction”. Stored as pending."""

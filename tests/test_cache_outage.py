@@ -16,7 +16,7 @@ import redis
 
 from config.settings import redis_cache_settings
 from recognition import sharedcache, versioning
-from recognition.models import Resolution
+from recognition.models import Resolution, Submission
 from recognition.sharedcache import cache_available
 from tests.conftest import ResolutionFactory, get_county, start_redis
 from tests.html import map_regions
@@ -195,3 +195,21 @@ def test_a_change_made_while_redis_was_unreachable_shows_once_it_answers(
     clock[0] += sharedcache.RETRY_SECONDS
     for _ in range(3):
         assert map_regions(call_wsgi(application, "/states/wy/")["body"].decode())[albany] == "county"
+
+
+def test_submissions_pause_while_the_rate_limit_cannot_be_counted(own_redis, clock, client):
+    """No Redis, no counts: a post is refused with 503 and Retry-After, never accepted unlimited."""
+    report = {"state": "WY", "jurisdiction_name": "Albany County", "url": "https://example.org/albany"}
+    assert client.post("/submit/", report).status_code == 302
+    own_redis.kill()
+    for _ in range(8):  # more than the hourly limit, had it been lifted
+        response = client.post("/submit/", report)
+        assert response.status_code == 503 and int(response["Retry-After"]) > 0
+        assert "Submissions are paused" in response.content.decode()
+    assert client.get("/submit/").status_code == 200  # the form itself still shows
+    assert Submission.objects.count() == 1
+
+    own_redis.start()
+    clock[0] += sharedcache.RETRY_SECONDS
+    assert client.post("/submit/", report).status_code == 302
+    assert Submission.objects.count() == 2
