@@ -3,14 +3,81 @@
 Reference geography (nation, states, counties with shapes) is loaded once per
 test database, because nearly every test needs real states and counties and the
 load is the same every time. Tests run inside transactions on top of it.
+
+Markers, for tests that need more than Python and a database:
+
+- ``postgres``: needs PostgreSQL. Skipped when DATABASE_URL selects another
+  database, in CI as well: CI runs the whole suite on SQLite too, on purpose, and
+  these tests have nothing to check there. When DATABASE_URL names PostgreSQL they
+  run, so an unreachable server fails them (the test database cannot be created):
+  a broken PostgreSQL run never passes by skipping.
+- ``redis``: starts a redis-server of its own (fixtures ``redis_server``, shared by
+  the session, and ``redis_cache``, the site's cache on it), so no Redis need be
+  running, only the binary installed. Without it the test is skipped locally and
+  fails under CI=true, as the browser tests do (tests/e2e/conftest.py).
 """
+
+import os
 
 import factory
 import pytest
-from django.core.cache import cache
+from django.conf import settings as django_settings
+from django.core.cache import cache, caches
 from django.core.management import call_command
 
+from config.settings import redis_cache_settings
+from recognition import sharedcache
 from recognition.models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status
+from tests.redis_server import RedisServer
+
+
+def in_ci():
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def unavailable(reason):
+    """Skip locally, fail in CI: a CI run must not pass by skipping what it is there to check."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: these tests must run in CI)")
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item):
+    if (
+        item.get_closest_marker("postgres")
+        and "postgresql" not in django_settings.DATABASES["default"]["ENGINE"]
+    ):
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...); this run is on another database")
+    if item.get_closest_marker("redis") and RedisServer.binary() is None:
+        unavailable("redis-server not found: install it (Debian: apt-get install redis-server)")
+
+
+def start_redis(directory, port=None):
+    """A RedisServer started in `directory`: the caller stops it."""
+    server = RedisServer(directory, port)
+    if server.binary() is None:
+        unavailable("redis-server not found: install it (Debian: apt-get install redis-server)")
+    try:
+        return server.start()
+    except (OSError, RuntimeError) as error:
+        unavailable(f"redis-server would not start: {error}")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One redis-server for the tests that use Redis without stopping it; stopped after the session."""
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_cache(redis_server, settings):
+    """The site's cache on the session's redis-server, configured as REDIS_URL does; emptied after."""
+    settings.CACHES = {"default": redis_cache_settings(redis_server.url)}
+    sharedcache.reset()
+    yield caches["default"]
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
@@ -28,8 +95,18 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _cold_cache():
-    """Every test starts with an empty cache, as a fresh server would."""
+    """Every test starts with an empty cache, as a fresh server would, and no cache outage noted."""
+    sharedcache.reset()
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _database_breaker_closed(monkeypatch):
+    """Every test starts with the database circuit breaker closed, as a fresh server would: a test that cuts
+    the database off opens it, and the next tests would otherwise be answered 503 for its window."""
+    from recognition import health
+
+    monkeypatch.setattr(health, "breaker", health.CircuitBreaker())
 
 
 @pytest.fixture(autouse=True)
