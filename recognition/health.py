@@ -37,8 +37,8 @@ logger = logging.getLogger("recognition.health")
 
 RETRY_AFTER_SECONDS = 30
 # How long the breaker answers 503 without trying, after a failed connection: short enough that a
-# database back after a restart is used again within seconds, long enough that a worker spends most
-# of an outage answering rather than waiting (a probe of a hung server costs the connect timeout).
+# database back after a restart is used again within seconds, long enough that an outage costs each
+# process one probe (a thread waiting out the connect timeout) every few seconds, not one per request.
 BREAKER_OPEN_SECONDS = 5.0
 # How long the request that starts a probe waits for its answer: a database that is back answers in
 # milliseconds (the request is then served), a hung one not at all (the request gets its 503).
@@ -77,6 +77,10 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._open_until = None  # None while closed
         self._probing = False
+
+    @property
+    def closed(self):
+        return self._open_until is None
 
     def admit(self):
         """PASS while closed; once the window is over, PROBE for exactly one caller; REFUSE otherwise."""
@@ -214,7 +218,7 @@ class DatabaseOutageMiddleware:
         if admitted == CircuitBreaker.PROBE:
             request.database_probe = start_probe()
             request.database_probe.answered.wait(PROBE_WAIT_SECONDS)
-            if breaker.admit() == CircuitBreaker.PASS:
+            if breaker.closed:
                 return None
         return service_unavailable(request, None)
 
