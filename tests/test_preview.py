@@ -9,6 +9,7 @@ from django.test import Client
 
 from recognition import roles
 from recognition.models import Confidence, Resolution, Source
+from recognition.pagecache import STORE_HEADER
 from tests.conftest import ResolutionFactory
 from tests.staff import make_user, signed_in
 
@@ -107,6 +108,7 @@ def test_the_preview_is_never_cached(client, editor, draft):
     assert {"no-store", "private", "no-cache", "max-age=0"} <= directives
     assert "public" not in directives
     assert "ETag" not in response and "Last-Modified" not in response
+    assert STORE_HEADER not in response  # the page cache in front of Django keeps only answers marked so
     # Nothing was kept for the next visitor: the same address, anonymously, is a 404.
     assert preview(client, draft).status_code == 404
 
