@@ -428,9 +428,10 @@ class Resolution(models.Model):
             models.Index(
                 fields=["-adopted_on"], condition=Q(published=True), name="resolution_published_recent"
             ),
-            # The adopted measures behind the home page's figures, read index-only: the EXISTS per
-            # jurisdiction in progress.status_inputs (which counties, cities and districts acted) and the
-            # count by year of adoption in progress.adoption_counts.
+            # The adopted measures behind the home page's figures, read index-only:
+            # Jurisdiction.objects.filter(Exists(Resolution.objects.published().adopted()
+            #     .filter(jurisdiction=OuterRef("pk")))) (which counties, cities and districts acted), and
+            # Resolution.objects.published().adopted().values(year of adopted_on).annotate(Count(...)).
             models.Index(
                 fields=["jurisdiction", "adopted_on"],
                 condition=Q(published=True, status=Status.ADOPTED),
