@@ -412,7 +412,7 @@ def test_the_record_page_and_the_api_show_an_archived_copy(client, db):
     assert [s["archived_url"] for s in sources] == [minutes.archived_url, None]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's")
+@pytest.mark.postgres  # EXPLAIN plans are PostgreSQL's
 def test_broken_links_can_be_read_from_their_partial_index(db):
     """The broken-links queries match `source_broken_link`'s condition, so PostgreSQL can use it.
 
