@@ -138,7 +138,9 @@ def test_starter_dataset_loads_with_counts_from_the_csv():
     assert report.ok, report.errors
     assert report.created == len(rows) == Resolution.objects.count()
     assert Resolution.objects.published().count() == expected_published == report.published
-    assert Resolution.objects.filter(published=False).count() == len(rows) - expected_published == report.drafts
+    assert (
+        Resolution.objects.filter(published=False).count() == len(rows) - expected_published == report.drafts
+    )
     assert Source.objects.count() == sum(1 for row in rows if row["source_url"] or row["source_title"])
 
 

@@ -131,5 +131,7 @@ def test_view_on_site_shows_a_draft_as_its_preview(editor_client):
     published = ResolutionFactory()
     page = editor_client.get(reverse("admin:recognition_resolution_change", args=[draft.pk])).content.decode()
     assert draft.get_preview_url() in page
-    page = editor_client.get(reverse("admin:recognition_resolution_change", args=[published.pk])).content.decode()
+    page = editor_client.get(
+        reverse("admin:recognition_resolution_change", args=[published.pk])
+    ).content.decode()
     assert published.get_absolute_url() in page and published.get_preview_url() not in page
