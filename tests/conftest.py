@@ -109,15 +109,6 @@ def _database_breaker_closed(monkeypatch):
     monkeypatch.setattr(health, "breaker", health.CircuitBreaker())
 
 
-@pytest.fixture(autouse=True)
-def _database_breaker_closed(monkeypatch):
-    """Every test starts with the database circuit breaker closed, as a fresh server would: a test that cuts
-    the database off opens it, and the next tests would otherwise be answered 503 for its window."""
-    from recognition import health
-
-    monkeypatch.setattr(health, "breaker", health.CircuitBreaker())
-
-
 def get_state(usps):
     return Jurisdiction.objects.get(level=Level.STATE, usps=usps)
 
