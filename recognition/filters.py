@@ -190,12 +190,20 @@ def websearch_text(value):
             budget -= min(len(parts), budget)
             if not budget:
                 break
+        if phrase is None:
+            # "or" out of punctuation (":or") is still the operator word: never a term of its own.
+            negated = chunk.startswith("-") and words and words[0].lower() != "or"
+            kept = [word for word in words if word.lower() != "or"]
+            if len(kept) < len(words) and not kept:
+                alternative = bool(terms)
+                continue
+            words = kept
         if not words:
             continue
         if phrase is not None:
             found = [("-" if match.group("negated") else "") + '"' + " ".join(words) + '"']
         else:
-            found = [("-" if chunk.startswith("-") else "") + words[0], *words[1:]]
+            found = [("-" if negated else "") + words[0], *words[1:]]
         if alternative:
             terms.append("or")
             alternative = False
