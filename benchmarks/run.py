@@ -1,7 +1,8 @@
 """Performance at scale: `make bench` (or `python benchmarks/run.py`). A script, never part of the tests.
 
 Against PostgreSQL (BENCH_DATABASE_URL) holding 100,000 demo resolutions and 20,000 demo places, it
-measures each public page in-process (queries, bytes, server time cold and warm), the full CSV export
+measures each public page in-process through the WSGI application gunicorn runs (queries, bytes,
+server time cold and warm: caches cleared before each cold request), the full CSV export
 in a fresh process (rows per second, peak memory growth) and `/` under load in gunicorn against a
 static file of the same size. It prints one table with the targets, writes the figures to
 benchmarks/results/, and exits 0 whatever the figures are. See benchmarks/README.md.
@@ -127,6 +128,57 @@ def bench_urls():
     ]
 
 
+class WsgiClient:
+    """Requests through config/wsgi.py's application, in this process: what gunicorn's worker runs.
+
+    The page cache sits in front of Django there, so a warm visit is timed as a visitor meets it;
+    Django's test client would bypass it.
+    """
+
+    def __init__(self):
+        from io import BytesIO
+        from wsgiref.util import setup_testing_defaults
+
+        from config.wsgi import application
+
+        self.application, self.bytes_io, self.defaults = application, BytesIO, setup_testing_defaults
+
+    def forget(self):
+        """A cold start: nothing cached, neither in the shared cache nor in this worker's memory."""
+        from django.core.cache import cache
+
+        cache.clear()
+        self.application.forget()
+
+    def get(self, url):
+        path, _, query = url.partition("?")
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "HTTP_HOST": "127.0.0.1",
+            "wsgi.input": self.bytes_io(),
+        }
+        self.defaults(environ)
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"] = int(status.split()[0])
+
+        result = self.application(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return _Answer(answer["status"], body)
+
+
+class _Answer:
+    def __init__(self, status_code, content):
+        self.status_code, self.content = status_code, content
+
+
 def timed_series(client, url, count, max_seconds, before=None):
     """Seconds per request for up to `count` requests, stopping early after `max_seconds`."""
     times, deadline = [], time.monotonic() + max_seconds
@@ -140,11 +192,10 @@ def timed_series(client, url, count, max_seconds, before=None):
 
 
 def measure_page(client, url, count, max_seconds):
-    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    cache.clear()
+    client.forget()
     with CaptureQueriesContext(connection) as cold_queries:
         response = client.get(url)
     with CaptureQueriesContext(connection) as warm_queries:
@@ -157,7 +208,7 @@ def measure_page(client, url, count, max_seconds):
         "bytes": len(response.content),
         "gzip_bytes": len(gzip.compress(response.content)),
     }
-    for mode, before in (("cold", cache.clear), ("warm", None)):
+    for mode, before in (("cold", client.forget), ("warm", None)):
         times = timed_series(client, url, count, max_seconds, before)
         row[mode] = {
             "n": len(times),
@@ -404,7 +455,7 @@ def print_table(report):
     seeding = report["demo"]["seeding_seconds"]
     seeded = "already seeded" if seeding is None else f"seeded in {seeding:.1f} s (target < 120)"
     print(
-        f"\nTimes in ms, in-process (django.test.Client, DEBUG off), n={settings['requests']} per column unless "
+        f"\nTimes in ms, in-process through config.wsgi.application (DEBUG off), n={settings['requests']} per column unless "
         f"cut by the {settings['max_series_seconds']:g} s cap; SQL c/w: queries cold/warm. Demo data {seeded}.\n"
         f"{sum(check['pass'] for check in checks)}/{len(checks)} targets met."
     )
@@ -442,14 +493,13 @@ def main():
 
     django.setup()
     from django.db import connection
-    from django.test import Client
 
     seeding_seconds = ensure_demo_data()
     with connection.cursor() as cursor:
         # Statistics and visibility map as autovacuum would leave them, not as bulk_create did: without the
         # visibility map, PostgreSQL cannot answer from an index alone (the home page's aggregates do).
         cursor.execute("VACUUM ANALYZE")
-    client = Client(raise_request_exception=False)
+    client = WsgiClient()
     pages, home_body = [], None
     for label, url in bench_urls():
         print(f"Measuring {url} ...", flush=True)

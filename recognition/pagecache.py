@@ -301,6 +301,12 @@ class FinishedPageCache:
             return self._answer(stored, environ, start_response)
         return self._run_and_keep(key, version[0], policy, environ, start_response)
 
+    def forget(self):
+        """Drop this worker's copies of pages (a benchmark's cold start; the shared cache is apart)."""
+        with self._lock:
+            self._local.clear()
+            self._local_bytes = 0
+
     def _policy(self, environ):
         path = environ.get("PATH_INFO", "")
         try:
