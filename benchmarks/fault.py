@@ -69,8 +69,7 @@ def server_environment(database_port, server_port, workers):
     environment = {
         name: value
         for name, value in os.environ.items()
-        if name
-        not in ("REDIS_URL", "DJANGO_CACHE_URL", "DJANGO_DEBUG")  # this run is about the database alone
+        if name not in ("REDIS_URL", "DJANGO_DEBUG")  # this run is about the database alone
     }
     environment.update(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:{database_port}/tracker_fault",

@@ -64,7 +64,7 @@ def configure_environment():
     bench.configure_environment()
     database_url = os.environ.get("LOAD_DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("LOAD_REDIS_URL", DEFAULT_REDIS_URL)
-    os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url, DJANGO_CACHE_URL=redis_url)
+    os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url)
     for name, url in (("LOAD_DATABASE_URL", database_url), ("LOAD_REDIS_URL", redis_url)):
         if (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
             sys.exit(f"{name}={url}: the load test runs against this machine only (127.0.0.1).")

@@ -44,7 +44,6 @@ def configure_environment():
     os.environ.update(
         DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         REDIS_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
-        DJANGO_CACHE_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),  # the same, by its other name
         DJANGO_SECRET_KEY="bench-only-secret-key-not-for-production",
         DJANGO_DEBUG="0",
         DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1",
