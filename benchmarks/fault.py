@@ -22,7 +22,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +29,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.load import spawn_gunicorn, stop_gunicorn  # noqa: E402  (one way to run and stop a server)
+
 RESULTS = ROOT / "benchmarks" / "results"
 PATHS = [
     "/",
@@ -42,7 +45,6 @@ PATHS = [
 ]
 TARGET_P99_SECONDS = 1.0
 REQUEST_TIMEOUT_SECONDS = 30
-STOP_SECONDS = 30  # gunicorn's graceful_timeout is 20
 CONNECT_TIMEOUT_SECONDS = 3
 
 
@@ -85,27 +87,6 @@ def server_environment(database_port, server_port, workers):
         GUNICORN_CONTROL_SOCKET="off",  # nothing to manage, and no file left behind
     )
     return environment
-
-
-def start_gunicorn(environment, log_path):
-    argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"]
-    with open(log_path, "wb") as log:
-        # Its own process group, so that the workers can be stopped with it even if the master hangs.
-        return subprocess.Popen(
-            argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop_gunicorn(server):
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)  # any worker left behind by a master that died
 
 
 def wait_until_listening(port, server, timeout=60):
@@ -261,7 +242,7 @@ def main():
     log_path = workdir / "gunicorn.log"
     listener = HungListener()
     port = free_port()
-    server = start_gunicorn(server_environment(listener.port, port, args.workers), log_path)
+    server = spawn_gunicorn(server_environment(listener.port, port, args.workers), log_path)
     try:
         wait_until_listening(port, server)
         print(

@@ -145,11 +145,16 @@ def start_gunicorn(port, workers, log_path):
         "GUNICORN_LOG_LEVEL": "warning",
         "GUNICORN_CONTROL_SOCKET": "off",  # nothing to manage; never another server's socket
     }
+    return spawn_gunicorn(env, log_path)
+
+
+def spawn_gunicorn(environment, log_path):
+    """gunicorn with gunicorn.conf.py and `environment`, its output in `log_path`."""
     argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"]
     with open(log_path, "wb") as log:
         # Its own process group, so that the workers can be stopped with it even if the master hangs.
         return subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
 

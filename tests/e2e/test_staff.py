@@ -34,14 +34,18 @@ def publisher(site):
     return user
 
 
-def test_a_publisher_adds_and_publishes_a_county_resolution(site, page, publisher):
-    assert county_status(page, site, ALBANY) == "none"
-
+def sign_in_as_publisher(page, site):
     page.goto(site.url("/admin/"))
     page.get_by_label("Username").fill("publisher")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(site.url("/admin/"))
+
+
+def test_a_publisher_adds_and_publishes_a_county_resolution(site, page, publisher):
+    assert county_status(page, site, ALBANY) == "none"
+
+    sign_in_as_publisher(page, site)
 
     page.goto(site.url("/admin/recognition/resolution/add/"))
     page.get_by_label("Kind").select_option("resolution")
@@ -86,11 +90,7 @@ def test_the_submission_form_is_accessible_and_works(site, page):
 def test_the_record_form_fits_a_1280_pixel_screen(site, page, publisher):
     """The sources inline once was 1,621 px wide inside a 901 px form: nothing may scroll sideways."""
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(site.url("/admin/"))
-    page.get_by_label("Username").fill("publisher")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(site.url("/admin/"))
+    sign_in_as_publisher(page, site)
     page.goto(site.url("/admin/recognition/resolution/add/"))
     overflow = page.evaluate(
         """() => [...document.querySelectorAll('#content-main, .inline-group, fieldset')]
