@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import datetime
 import http.client
-import json
 import os
 import signal
 import socket
@@ -31,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import run as bench  # noqa: E402  (where figures are saved)
 from benchmarks.load import spawn_gunicorn, stop_gunicorn  # noqa: E402  (one way to run and stop a server)
 
-RESULTS = ROOT / "benchmarks" / "results"
 PATHS = [
     "/",
     "/states/tx/",
@@ -198,15 +197,6 @@ def log_counts(log_path):
     }
 
 
-def save(report):
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2) + "\n"
-    stamp = report["finished_at"].replace(":", "").replace("-", "")[:15]
-    (RESULTS / f"fault-{stamp}.json").write_text(text)
-    (RESULTS / "fault-latest.json").write_text(text)
-    print(f"Figures written to {RESULTS.relative_to(ROOT)}/fault-latest.json and fault-{stamp}.json")
-
-
 def print_report(report):
     settings, measured, warm = report["settings"], report["measured"], report["warm_up"]
     figures = measured["503"]
@@ -279,7 +269,7 @@ def main():
         figures["503"]["count"] > 0 and figures["503"]["p99_ms"] < TARGET_P99_SECONDS * 1000
     )
     print_report(report)
-    save(report)
+    bench.save(report, "fault")
     wrong = sum(n for status, n in figures["statuses"].items() if status != "503")
     wrong += sum(n for status, n in report["warm_up"]["statuses"].items() if status != "503")
     if wrong or figures["503_without_retry_after"]:

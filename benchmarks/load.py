@@ -231,15 +231,6 @@ def report_of(figures, args, paths, threads):
     }
 
 
-def save(report):
-    bench.RESULTS.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2) + "\n"
-    stamp = report["finished_at"].replace(":", "").replace("-", "")[:15]
-    (bench.RESULTS / f"load-{stamp}.json").write_text(text)
-    (bench.RESULTS / "load-latest.json").write_text(text)
-    print(f"Figures written to {bench.RESULTS.relative_to(ROOT)}/load-latest.json and load-{stamp}.json")
-
-
 def print_report(report):
     latency, sockets = report["latency_ms"], report["socket_errors"]
     settings = report["settings"]
@@ -306,7 +297,7 @@ def main():
         stop_gunicorn(server)
     report = report_of(figures, args, paths, threads)
     print_report(report)
-    save(report)
+    bench.save(report, "load")
     if report["errors"]:
         print(f"\nFAIL: {report['errors']} error answers.\n--- wrk ---\n{wrk_output}\n--- gunicorn log ---")
         print(tail(log_path))

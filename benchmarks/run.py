@@ -460,13 +460,15 @@ def print_table(report):
     )
 
 
-def save(report):
+def save(report, kind=""):
+    """benchmarks/results/[kind-]latest.json, and a copy named after the run's time."""
+    prefix = f"{kind}-" if kind else ""
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report, indent=2) + "\n"
     stamp = report["finished_at"].replace(":", "").replace("-", "")[:15]
-    (RESULTS / f"{stamp}.json").write_text(text)
-    (RESULTS / "latest.json").write_text(text)
-    print(f"Figures written to {RESULTS.relative_to(ROOT)}/latest.json and {stamp}.json")
+    (RESULTS / f"{prefix}{stamp}.json").write_text(text)
+    (RESULTS / f"{prefix}latest.json").write_text(text)
+    print(f"Figures written to {RESULTS.relative_to(ROOT)}/{prefix}latest.json and {prefix}{stamp}.json")
 
 
 def main():

@@ -45,12 +45,17 @@ def broken_links():
     )
 
 
+def not_verified_lately(today=None):
+    """Q: not checked against its source in the last 12 months (never counts as not lately)."""
+    year_ago = (today or timezone.localdate()) - VERIFICATION_INTERVAL
+    return Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=year_ago)
+
+
 def unverified(today=None):
     """Published records not checked against their source in the last 12 months."""
-    year_ago = (today or timezone.localdate()) - VERIFICATION_INTERVAL
     return (
         Resolution.objects.published()
-        .filter(Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=year_ago))
+        .filter(not_verified_lately(today))
         .with_jurisdiction()
         .order_by(F("last_verified_on").asc(nulls_first=True), "pk")  # never verified first
     )

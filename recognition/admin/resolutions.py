@@ -7,7 +7,6 @@ person who uploaded it and for an hour: nothing is stored on disk or in the sess
 replayed value is refused.
 """
 
-import datetime
 import io
 
 from django.contrib import admin, messages
@@ -30,7 +29,6 @@ from . import quality
 from .base import HistoryAdmin, StateListFilter, published_and_locked
 from .forms import ImportUploadForm, ResolutionAdminForm, SourceFormSet
 
-VERIFICATION_INTERVAL = datetime.timedelta(days=365)
 IMPORT_SALT = "recognition.admin.import"
 PREVIEW_MAX_AGE = 60 * 60  # seconds a preview can be confirmed
 
@@ -54,14 +52,8 @@ class NeedsVerificationFilter(admin.SimpleListFilter):
 
     @staticmethod
     def condition():
-        year_ago = timezone.localdate() - VERIFICATION_INTERVAL
         has_link = Exists(Source.objects.filter(resolution=OuterRef("pk")).exclude(url=""))
-        return (
-            ~Q(has_link)
-            | Q(confidence=Confidence.LOW)
-            | Q(last_verified_on__isnull=True)
-            | Q(last_verified_on__lt=year_ago)
-        )
+        return ~Q(has_link) | Q(confidence=Confidence.LOW) | quality.not_verified_lately()
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
