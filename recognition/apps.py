@@ -7,11 +7,11 @@ class RecognitionConfig(AppConfig):
     verbose_name = "Dispatcher recognition"
 
     def ready(self):
-        from .models import Jurisdiction, Resolution, Source
+        from .models import Action, Jurisdiction, LegislativeSession, Resolution, Source
         from .versioning import bump_data_version
 
         # Any change to what the public pages show makes every cached page stale.
-        for model in (Jurisdiction, Resolution, Source):
+        for model in (Jurisdiction, Resolution, Source, Action, LegislativeSession):
             post_save.connect(bump_data_version, sender=model, dispatch_uid=f"bump-on-save-{model.__name__}")
             post_delete.connect(
                 bump_data_version, sender=model, dispatch_uid=f"bump-on-delete-{model.__name__}"

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from . import stages
 from .dates import PartialDateDescriptor, Precision
 from .versioning import bump_data_version
 
@@ -292,6 +293,42 @@ class Status(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class Stage(models.TextChoices):
+    """Where a measure stands (the rules: recognition/stages.py)."""
+
+    INTRODUCED = stages.Stage.INTRODUCED, stages.Stage.INTRODUCED.label
+    IN_COMMITTEE = stages.Stage.IN_COMMITTEE, stages.Stage.IN_COMMITTEE.label
+    PASSED_COMMITTEE = stages.Stage.PASSED_COMMITTEE, stages.Stage.PASSED_COMMITTEE.label
+    PASSED_LOWER = stages.Stage.PASSED_LOWER, stages.Stage.PASSED_LOWER.label
+    PASSED_UPPER = stages.Stage.PASSED_UPPER, stages.Stage.PASSED_UPPER.label
+    PASSED_BOTH = stages.Stage.PASSED_BOTH, stages.Stage.PASSED_BOTH.label
+    ADOPTED = stages.Stage.ADOPTED, stages.Stage.ADOPTED.label
+    IN_FORCE = stages.Stage.IN_FORCE, stages.Stage.IN_FORCE.label
+    VETOED = stages.Stage.VETOED, stages.Stage.VETOED.label
+    FAILED = stages.Stage.FAILED, stages.Stage.FAILED.label
+    WITHDRAWN = stages.Stage.WITHDRAWN, stages.Stage.WITHDRAWN.label
+
+
+class Chamber(models.TextChoices):
+    LOWER = stages.LOWER, "Lower chamber (House, Assembly)"
+    UPPER = stages.UPPER, "Upper chamber (Senate)"
+    EXECUTIVE = stages.EXECUTIVE, "Executive (President, Governor, Mayor)"
+
+
+class ActionClassification(models.TextChoices):
+    """What an action did: Open States' action classifications."""
+
+    INTRODUCTION = stages.Classification.INTRODUCTION, "Introduction"
+    REFERRAL_COMMITTEE = stages.Classification.REFERRAL_COMMITTEE, "Referral to committee"
+    COMMITTEE_PASSAGE = stages.Classification.COMMITTEE_PASSAGE, "Committee passage"
+    PASSAGE = stages.Classification.PASSAGE, "Passage"
+    EXECUTIVE_SIGNATURE = stages.Classification.EXECUTIVE_SIGNATURE, "Executive signature"
+    EXECUTIVE_VETO = stages.Classification.EXECUTIVE_VETO, "Executive veto"
+    BECAME_LAW = stages.Classification.BECAME_LAW, "Became law"
+    FAILURE = stages.Classification.FAILURE, "Failure"
+    WITHDRAWAL = stages.Classification.WITHDRAWAL, "Withdrawal"
+
+
 class Confidence(models.TextChoices):
     HIGH = "high", "High: official source, or two sources agree"
     MEDIUM = "medium", "Medium: one reliable secondary source"
@@ -329,16 +366,108 @@ class ResolutionQuerySet(PublicDataQuerySet):
         return self.filter(in_states([usps], "jurisdiction__"))
 
     def with_jurisdiction(self):
-        """What every listing shows: the jurisdiction and its state, in the same query."""
-        return self.select_related("jurisdiction", "jurisdiction__parent")
+        """What every listing shows: the jurisdiction, its state and the session, in the same query."""
+        return self.select_related("jurisdiction", "jurisdiction__parent", "session")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """New measures have no actions yet: their stage is what their status says."""
+        objs = list(objs)
+        for resolution in objs:
+            if resolution.pk is None:
+                resolution.set_progress([])
+        return super().bulk_create(objs, *args, **kwargs)
+
+    bulk_create.alters_data = True
+
+    def session_ended(self, today=None):
+        """Pending measures whose session is over: staff must record the outcome (never assumed)."""
+        return self.filter(status=Status.INTRODUCED, session__end_on__lt=today or timezone.localdate())
+
+    def refresh_progress(self):
+        """Store each measure's stage and latest action again, from its actions and status (3 queries).
+
+        The stage is derived (recognition/stages.py); it is stored so that lists can
+        filter and sort by it. Every write of an action or a status comes through
+        here or through `Resolution.save`, so the stored stage cannot drift.
+        """
+        resolutions = list(self.select_related("jurisdiction", "jurisdiction__parent").order_by())
+        steps = {}
+        for action in Action.objects.filter(resolution__in=[r.pk for r in resolutions]).order_by("pk"):
+            steps.setdefault(action.resolution_id, []).append(action.step)
+        changed = []
+        for resolution in resolutions:
+            if resolution.set_progress(steps.get(resolution.pk, [])):
+                changed.append(resolution)
+        if changed:
+            Resolution.objects.bulk_update(changed, PROGRESS_FIELDS, batch_size=500)
+        return len(changed)
+
+    refresh_progress.alters_data = True
 
 
-def _date_precision_pair_constraint(field):
+# What `Resolution.set_progress` derives.
+PROGRESS_FIELDS = ("stage", "latest_action", "latest_action_on", "latest_action_on_precision")
+
+
+def _stage_agrees_with_status():
+    """A pending measure has a pending stage, an adopted one adopted or in force, a failed one an ending."""
+    return models.CheckConstraint(
+        condition=Q(status=Status.INTRODUCED, stage__in=stages.PENDING_STAGES)
+        | Q(status=Status.ADOPTED, stage__in=stages.ADOPTED_STAGES)
+        | Q(status=Status.FAILED, stage__in=stages.ENDED_STAGES),
+        name="resolution_stage_agrees_with_status",
+        violation_error_message="The measure's actions contradict its status.",
+    )
+
+
+def _date_precision_pair_constraint(field, prefix="resolution"):
     return models.CheckConstraint(
         condition=Q(**{f"{field}__isnull": True, f"{field}_precision": ""})
         | Q(**{f"{field}__isnull": False, f"{field}_precision__in": Precision.values}),
-        name=f"resolution_{field}_has_precision",
+        name=f"{prefix}_{field}_has_precision",
     )
+
+
+class LegislativeSession(models.Model):
+    """A legislature's session, or a Congress: the measures it holds die when it ends unless passed."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        limit_choices_to={"level__in": [Level.NATION, Level.STATE]},
+        help_text="The nation (for a Congress) or the state whose legislature sits.",
+    )
+    name = models.CharField(max_length=100, help_text="“119th Congress”, “2025-2026 Regular Session”.")
+    start_on = models.DateField("starts")
+    end_on = models.DateField("ends", help_text="The day it ends (a Congress: January 3 at noon).")
+
+    objects = PublicDataQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start_on", "name"]
+        verbose_name = "legislative session"
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "name"], name="session_unique_name"),
+            models.CheckConstraint(condition=Q(end_on__gt=F("start_on")), name="session_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        """Its measures, on the filtered list."""
+        return f"{reverse('recognition:resolution_list')}?session={self.pk}"
+
+    def has_ended(self, today=None):
+        return self.end_on < (today or timezone.localdate())
+
+    def clean(self):
+        if self.jurisdiction_id and self.jurisdiction.level not in (Level.NATION, Level.STATE):
+            raise ValidationError({"jurisdiction": "A session belongs to the nation (Congress) or a state."})
+        if self.start_on and self.end_on and self.end_on <= self.start_on:
+            raise ValidationError({"end_on": "A session ends after it starts."})
 
 
 class Resolution(models.Model):
@@ -369,6 +498,22 @@ class Resolution(models.Model):
     adopted = PartialDateDescriptor("adopted_on")
     effective = PartialDateDescriptor("effective_on")
 
+    session = models.ForeignKey(
+        LegislativeSession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measures",
+        help_text="The session or Congress that holds a bill: when it ends, a pending bill needs its outcome.",
+    )
+    # Derived from the actions and the status (recognition/stages.py) on every save; stored so that
+    # lists filter and sort by them. Not editable, and not in the history (they follow from what is).
+    stage = models.CharField(max_length=16, choices=Stage, default=Stage.INTRODUCED, editable=False)
+    latest_action = models.CharField(max_length=300, blank=True, editable=False)
+    latest_action_on = models.DateField(null=True, blank=True, editable=False)
+    latest_action_on_precision = models.CharField(max_length=5, choices=Precision, blank=True, editable=False)
+    latest_action_date = PartialDateDescriptor("latest_action_on")
+
     published = models.BooleanField(
         default=False,
         help_text="Drafts never reach the public. Only a publisher can publish, after checking the sources.",
@@ -379,11 +524,13 @@ class Resolution(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ResolutionQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=list(PROGRESS_FIELDS))
 
     # `clean()` can only see the sources already saved. The admin's change form sets this to False on its
     # instance because its sources inline checks the sources submitted with the record instead.
     check_saved_sources = True
+    # Likewise for the actions: the admin's actions inline checks the submitted ones against the status.
+    check_saved_actions = True
 
     class Meta:
         ordering = ["-adopted_on", "-introduced_on", "title"]
@@ -404,6 +551,9 @@ class Resolution(models.Model):
             _date_precision_pair_constraint("introduced_on"),
             _date_precision_pair_constraint("adopted_on"),
             _date_precision_pair_constraint("effective_on"),
+            _date_precision_pair_constraint("latest_action_on"),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="resolution_stage_valid"),
+            _stage_agrees_with_status(),
             # Adopted is not before introduced, compared at the adopted date's
             # precision: "adopted 2022" is consistent with "introduced 2022-04-18".
             models.CheckConstraint(
@@ -437,11 +587,26 @@ class Resolution(models.Model):
                 condition=Q(published=True, status=Status.ADOPTED),
                 name="resolution_adopted_published",
             ),
+            # The list's stage filter: Resolution.objects.published().filter(stage__in=[...]).
+            models.Index(fields=["stage"], condition=Q(published=True), name="resolution_published_stage"),
+            # The list by latest action: Resolution.objects.published().order_by("-latest_action_on").
+            models.Index(
+                fields=["-latest_action_on"], condition=Q(published=True), name="resolution_published_action"
+            ),
         ]
 
     def __str__(self):
         label = self.identifier or self.title
         return f"{self.jurisdiction.name}: {label}"
+
+    def save(self, *args, **kwargs):
+        # The stored stage follows the status and the actions saved so far (an action's own save
+        # updates it too). New measures have no actions: their status decides.
+        self.set_progress(self.saved_steps() if self.pk else [])
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "status" in update_fields:
+            kwargs["update_fields"] = {*update_fields, *PROGRESS_FIELDS}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("recognition:resolution", kwargs={"pk": self.pk})
@@ -449,6 +614,79 @@ class Resolution(models.Model):
     def get_preview_url(self):
         """The draft on its public template, for staff (the public address answers 404 until published)."""
         return reverse("recognition:resolution_preview", kwargs={"pk": self.pk})
+
+    def validate_constraints(self, exclude=None):
+        # The stage is derived at save from the actions, which a form may be changing alongside: `clean()`
+        # checks the status against them in words; the database checks the stored pair.
+        super().validate_constraints({*(exclude or ()), *PROGRESS_FIELDS})
+
+    def saved_steps(self):
+        return [action.step for action in self.actions.order_by("pk")]
+
+    def _stage_context(self, steps=True):
+        if not steps:  # without actions only the status counts: no need to read the jurisdiction
+            return {"status": self.status, "level": "", "kind": self.kind}
+        state = self.jurisdiction.state if self.jurisdiction.level != Level.NATION else None
+        return {
+            "status": self.status,
+            "level": self.jurisdiction.level,
+            "kind": self.kind,
+            "unicameral": state is not None and state.usps in stages.UNICAMERAL,
+        }
+
+    def progress(self, steps):
+        """Where this measure stands given these actions (`Action.step`s) and its status."""
+        return stages.progress(steps, **self._stage_context(bool(steps)))
+
+    def set_progress(self, steps):
+        """Set the derived stage and latest action; True when they changed."""
+        result = self.progress(steps)
+        latest = result.latest
+        values = {
+            "stage": str(result.stage),
+            "latest_action": latest.description if latest else "",
+            "latest_action_on": latest.on if latest else None,
+            "latest_action_on_precision": latest.precision if latest else "",
+        }
+        changed = any(getattr(self, name) != value for name, value in values.items())
+        for name, value in values.items():
+            setattr(self, name, value)
+        return changed
+
+    def status_conflict(self, steps):
+        """Why these actions contradict the status, in words; None when they agree."""
+        return stages.conflict(steps, **self._stage_context(bool(steps)))
+
+    @property
+    def session_ended(self):
+        """Pending, and its session is over: the outcome is not recorded yet."""
+        end = self.session.end_on if self.session_id else None
+        return stages.session_ended(self.status, end, timezone.localdate())
+
+    @property
+    def stage_label(self):
+        """The stage as the public reads it: "Passed the upper chamber", or that the session ended."""
+        if self.session_ended:
+            return stages.SESSION_ENDED_LABEL
+        return self.get_stage_display()
+
+    @property
+    def stage_summary(self):
+        """ "passed the Senate, September 2025; in the House" (from the stored latest action)."""
+        if self.session_ended:
+            return stages.SESSION_ENDED_LABEL
+        latest = None
+        if self.latest_action_on:
+            latest = stages.Step(self.latest_action_on, self.latest_action_on_precision, "introduction")
+        jurisdiction = self.jurisdiction
+        state = None
+        if jurisdiction.level != Level.NATION:
+            state = jurisdiction.usps if jurisdiction.level == Level.STATE else jurisdiction.parent.usps
+        return stages.summary(
+            stages.Progress(stages.Stage(self.stage), latest=latest),
+            state=state,
+            one_body=stages.is_one_body(self.jurisdiction.level, self.kind),
+        )
 
     @property
     def has_source_link(self):
@@ -476,6 +714,20 @@ class Resolution(models.Model):
             errors["status"] = (
                 "A pending measure has no adoption date: set the status to adopted, or clear the date."
             )
+        if self.session_id and self.jurisdiction_id:
+            legislature = (
+                self.jurisdiction if self.jurisdiction.level in (Level.NATION, Level.STATE) else None
+            )
+            if legislature is None or self.session.jurisdiction_id != legislature.pk:
+                errors["session"] = (
+                    f"{self.session} is not a session of {legislature}."
+                    if legislature
+                    else "Only federal and state measures belong to a legislative session."
+                )
+        if self.check_saved_actions and self.pk and self.jurisdiction_id and self.status:
+            problem = self.status_conflict(self.saved_steps())
+            if problem:
+                errors.setdefault("status", problem)
         if self.published and self.confidence == Confidence.LOW:
             errors["published"] = self.LOW_CONFIDENCE_MESSAGE
         if (
@@ -582,6 +834,127 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return self.url or self.resolution.get_absolute_url()
+
+
+class ActionQuerySet(PublicDataQuerySet):
+    def published(self):
+        """Actions of published measures: the only ones the public sees."""
+        return self.filter(resolution__published=True)
+
+    def chronological(self):
+        """Oldest first, as a measure's history reads; actions in one period keep their recorded order.
+
+        The stage rules place a vaguer date at the end of its period; this database order is
+        close to it and is only used where the order is shown, never to decide a stage.
+        """
+        return self.order_by("on", "pk")
+
+
+class Action(models.Model):
+    """Something that happened to a measure: introduced, referred, passed a chamber, signed, vetoed."""
+
+    resolution = models.ForeignKey(Resolution, on_delete=models.CASCADE, related_name="actions")
+    on = models.DateField("date")
+    on_precision = models.CharField("date precision", max_length=5, choices=Precision)
+    date = PartialDateDescriptor("on")
+    chamber = models.CharField(
+        max_length=10, choices=Chamber, blank=True, help_text="Blank when no chamber acted (a bill dying)."
+    )
+    classification = models.CharField(max_length=20, choices=ActionClassification)
+    description = models.CharField(max_length=300, help_text="What happened, in one plain sentence.")
+    source_url = models.URLField("source", max_length=1000, help_text="The source that reports the action.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(classification__in=ActionClassification.values),
+                name="action_classification_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(chamber__in=["", *Chamber.values]), name="action_chamber_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(on_precision__in=Precision.values), name="action_on_has_precision"
+            ),
+            # The same action is not recorded twice.
+            models.UniqueConstraint(
+                fields=["resolution", "on", "classification", "chamber"], name="action_unique_per_day"
+            ),
+        ]
+        indexes = [
+            # New actions of published measures, for the feeds: Action.objects.published().order_by("-created_at").
+            models.Index(fields=["-created_at"], name="action_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.date}: {self.description}"
+
+    def get_absolute_url(self):
+        return f"{self.resolution.get_absolute_url()}#action-{self.pk}"
+
+    @property
+    def step(self):
+        """This action as the stage rules read it."""
+        return stages.Step(
+            self.on, self.on_precision, self.classification, self.chamber, self.description, self.pk or 0
+        )
+
+    @property
+    def headline(self):
+        """ "S. 725 passed the Senate": a feed entry's title."""
+        resolution = self.resolution
+        name = resolution.identifier or resolution.title
+        jurisdiction = resolution.jurisdiction
+        state = None
+        if jurisdiction.level != Level.NATION:
+            state = jurisdiction.usps if jurisdiction.level == Level.STATE else jurisdiction.parent.usps
+        where = stages.chamber_name(self.chamber, state)
+        verb = {
+            ActionClassification.INTRODUCTION: "introduced",
+            ActionClassification.REFERRAL_COMMITTEE: "referred to committee",
+            ActionClassification.COMMITTEE_PASSAGE: "passed committee",
+            ActionClassification.PASSAGE: "passed",
+            ActionClassification.EXECUTIVE_SIGNATURE: "signed",
+            ActionClassification.EXECUTIVE_VETO: "vetoed",
+            ActionClassification.BECAME_LAW: "became law",
+            ActionClassification.FAILURE: "failed",
+            ActionClassification.WITHDRAWAL: "withdrawn",
+        }[self.classification]
+        if self.classification == ActionClassification.PASSAGE and where:
+            return f"{name} passed {where}"
+        if self.classification in (ActionClassification.INTRODUCTION,) and where:
+            return f"{name} introduced in {where}"
+        if (
+            self.classification
+            in (
+                ActionClassification.EXECUTIVE_SIGNATURE,
+                ActionClassification.EXECUTIVE_VETO,
+            )
+            and where
+        ):
+            return f"{name} {verb} by {where}"
+        return f"{name} {verb}"
+
+
+def _refresh_progress_of_action(sender, instance, origin=None, **kwargs):
+    """An action saved or deleted: its measure's stored stage follows (not when the measure itself goes)."""
+    if isinstance(origin, Resolution) or (isinstance(origin, models.QuerySet) and origin.model is Resolution):
+        return
+    Resolution.objects.filter(pk=instance.resolution_id).refresh_progress()
+
+
+models.signals.post_save.connect(
+    _refresh_progress_of_action, sender=Action, dispatch_uid="action-progress-save"
+)
+models.signals.post_delete.connect(
+    _refresh_progress_of_action, sender=Action, dispatch_uid="action-progress-delete"
+)
 
 
 class Submission(models.Model):

@@ -25,6 +25,7 @@ While the shared cache is unreachable every request goes to Django and is
 answered from the database (see recognition.sharedcache).
 """
 
+import datetime
 import hashlib
 import re
 import threading
@@ -38,6 +39,7 @@ from django.core.cache import cache
 from django.core.handlers.wsgi import get_path_info
 from django.http import Http404, QueryDict
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from django.views.decorators.http import condition
@@ -148,11 +150,17 @@ def page_address(environ, policy):
     return f"{_scheme(environ)}://{host}{path}?{environ.get('QUERY_STRING', '')}|{accept}"
 
 
+def page_day():
+    """Today, in the site's time zone: part of every key, since a page can say what today makes true
+    (a session that ended yesterday), so no page outlives the day it was made on."""
+    return timezone.localdate().isoformat()
+
+
 def page_key(token, environ, policy):
     gzip = "HTTP_ACCEPT_ENCODING" in environ
     address = page_address(environ, policy)
-    digest = hashlib.blake2b(f"{database_namespace()}|{token}|{gzip}|{address}".encode(), digest_size=16)
-    return "page:" + digest.hexdigest()
+    identity = f"{database_namespace()}|{token}|{page_day()}|{gzip}|{address}"
+    return "page:" + hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()
 
 
 # --- Inside Django: the view's side of the contract -------------------------------------------------
@@ -160,12 +168,14 @@ def page_key(token, environ, policy):
 
 def _etag(request, *args, **kwargs):
     token, _changed = request._data_version
-    address = hashlib.blake2b(page_address(request.META, request._page_policy).encode(), digest_size=6)
-    return f"{token[:16]}-{address.hexdigest()}"
+    address = f"{page_day()}|{page_address(request.META, request._page_policy)}"
+    return f"{token[:16]}-{hashlib.blake2b(address.encode(), digest_size=6).hexdigest()}"
 
 
 def _last_modified(request, *args, **kwargs):
-    return request._data_version[1]
+    """The data's last change, or the start of today if later (see `page_day`)."""
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
+    return max(request._data_version[1], midnight)
 
 
 def public_page(view=None, *, params=()):
@@ -192,7 +202,7 @@ def public_page(view=None, *, params=()):
         # Revalidate on every visit: cheap (a 304), and never stale after a publish.
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         if "Last-Modified" not in response:
-            response["Last-Modified"] = http_date(request._data_version[1].timestamp())
+            response["Last-Modified"] = http_date(_last_modified(request).timestamp())
         if response.status_code == 200 and not response.streaming:
             response[STORE_HEADER] = request._data_version[0]
         return response

@@ -9,7 +9,8 @@
 Superusers can do everything. A staff account needs "Staff status" to sign in to the admin, and one of
 these groups for what it may do there.
 
-Migration 0003_staff_roles creates the groups with a frozen copy of these lists (a migration must not
+Migration 0003_staff_roles creates the groups with a frozen copy of these lists (0009 adds the
+permissions on actions and sessions) (a migration must not
 follow later code); a test checks the two agree. `sync_roles()` puts the groups back as defined here,
 e.g. after a browser test has flushed the database.
 """
@@ -28,6 +29,13 @@ EDITOR_PERMISSIONS = (
     "recognition.add_source",
     "recognition.change_source",
     "recognition.delete_source",  # a wrong link on a draft; the inline refuses it on a published record
+    "recognition.view_action",
+    "recognition.add_action",
+    "recognition.change_action",
+    "recognition.delete_action",  # as for sources: on drafts only
+    "recognition.view_legislativesession",
+    "recognition.add_legislativesession",
+    "recognition.change_legislativesession",
     "recognition.view_jurisdiction",
     "recognition.add_jurisdiction",
     "recognition.change_jurisdiction",
