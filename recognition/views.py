@@ -14,7 +14,7 @@ from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 from redis.exceptions import RedisError
 
-from . import exports, progress, sharedcache
+from . import exports, progress, sharedcache, stages
 from . import status as rules
 from .filters import ResolutionFilter
 from .forms import SubmissionForm
@@ -52,6 +52,8 @@ def about(request):
             "state_statuses": list(rules.StateStatus),
             "county_statuses": list(rules.CountyStatus),
             "coverages": list(rules.Coverage),
+            "stages": list(stages.Stage),
+            "session_ended_label": stages.SESSION_ENDED_LABEL,
         },
     )
 

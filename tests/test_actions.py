@@ -160,3 +160,10 @@ def test_a_session_ends_after_it_starts():
             start_on=datetime.date(2026, 1, 1),
             end_on=datetime.date(2025, 1, 1),
         )
+
+
+def test_the_about_page_states_every_stage_rule(client):
+    html = client.get("/about/").content.decode()
+    for stage in Stage:
+        assert stage.label in html
+    assert "Session ended; outcome not yet recorded" in html
