@@ -283,7 +283,7 @@ class Target:
 
 
 class Measures:
-    """The measures the file names, fetched in one query by the numbers it uses (and the states in another)."""
+    """The measures the file names, fetched in one query by their numbers (and the states in another)."""
 
     def __init__(self, states, resolutions):
         self.states = {state.usps: state for state in states}
@@ -495,7 +495,7 @@ def status_conflicts(plans, saved):
 
 
 def published_changes(plans):
-    """For someone who may not publish: an error for each row that would add or change a published measure's action."""
+    """For someone who may not publish: an error for each row that adds to or changes a published measure."""
     return [
         RowError(
             plan.row.line,

@@ -78,7 +78,7 @@ def congress_number(resolution):
 
 
 def link_federal_measures(resolutions):
-    """Put each federal measure without a session in its Congress, when that Congress exists; returns how many."""
+    """Put each federal measure without a session in its Congress, if it exists; returns how many it put."""
     congresses = {
         session.name: session
         for session in LegislativeSession.objects.filter(jurisdiction__level=Level.NATION)

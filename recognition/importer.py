@@ -891,8 +891,10 @@ def status_conflicts(plans):
             record.jurisdiction = plan.target.jurisdiction
         problem = record.status_conflict([action.step for action in record.actions.all()])
         if problem:
-            message = f"the actions recorded for “{plan.row.label}” contradict the status {plan.row.status}. {problem}"
-            errors.append(RowError(plan.row.line, "status", message))
+            contradiction = (
+                f"the actions recorded for “{plan.row.label}” contradict the status {plan.row.status}"
+            )
+            errors.append(RowError(plan.row.line, "status", f"{contradiction}. {problem}"))
     return errors
 
 

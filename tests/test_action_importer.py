@@ -74,7 +74,7 @@ def measure(identifier, usps=None):
 
 
 def saved_actions():
-    """Every action as a CSV row says it: the measure's level, state, jurisdiction and number, then the action."""
+    """Every action as a CSV row says it: its measure (level, state, jurisdiction, number), then itself."""
     rows = []
     for action in Action.objects.select_related("resolution__jurisdiction"):
         jurisdiction = action.resolution.jurisdiction
@@ -99,7 +99,7 @@ def as_tuples(rows):
 
 
 def data_version():
-    """The token, read as a page would read it (so that a later change in this test's transaction bumps it again)."""
+    """The token, read as a page reads it (so that a later change in the same transaction bumps it again)."""
     return current_version()[0]
 
 

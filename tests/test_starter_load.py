@@ -297,3 +297,17 @@ def test_a_bad_actions_file_leaves_the_database_empty_for_the_next_setup(tmp_pat
 
     load_setup_data()
     assert LegislativeAction.objects.count() == len(rows)
+
+
+def test_a_database_loaded_before_sessions_links_its_federal_measures_on_request():
+    assert import_resolutions(STARTER).ok  # as an older setup left it: measures, no Congress
+    assert not Resolution.objects.filter(session__isnull=False).exists()
+    call_command("load_congresses", stdout=io.StringIO())
+    assert not Resolution.objects.filter(session__isnull=False).exists()  # not without being asked
+
+    out = io.StringIO()
+    call_command("load_congresses", "--link", stdout=out)
+
+    federal_rows = [row for row in starter_rows() if row["level"] == "federal"]
+    assert f"{len(federal_rows)} federal measures linked to their Congress" in out.getvalue()
+    assert federal("S. 725").session.name == "119th Congress"

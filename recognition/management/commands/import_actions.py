@@ -42,11 +42,12 @@ class Command(BaseCommand):
 
     def write_summary(self, report, path):
         would = "would be " if report.dry_run else ""
+        changed = "would change" if report.dry_run else "changed"
         lines = [
             f"{'Dry run, nothing written' if report.dry_run else 'Imported'}: {path}",
             f"  {report.created} actions {would}created, {report.updated} {would}updated",
             f"  {report.unchanged} unchanged",
-            f"  {report.measures} measures; {len(report.stage_changes)} {'would change' if report.dry_run else 'changed'} stage",
+            f"  {report.measures} measures; {len(report.stage_changes)} {changed} stage",
         ]
         lines += [f"    {change}" for change in report.stage_changes]
         for line in lines:

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--actions",
-            help="CSV file of the measures' actions (default: the shipped one, with the shipped dataset only)",
+            help="CSV file of the measures' actions (default: the shipped one, with the shipped dataset)",
         )
 
     def handle(self, *args, path, actions, verbosity, **options):
