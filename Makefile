@@ -69,12 +69,14 @@ venv: $(VENV_PY)
 deps: $(RUNTIME_STAMP)
 dev-deps: $(DEV_STAMP)
 
-# The database steps of `make setup` and `make serve` (which runs them with DEBUG off), idempotent. The
-# starter dataset goes only into a database without resolutions: running setup again never undoes staff work.
+# The database steps of `make setup` and `make serve` (which runs them with DEBUG off), idempotent: reference
+# data (geography, population, the Congresses), then the starter dataset and its actions, only into a database
+# without resolutions: running setup again never undoes staff work.
 load-data: $(RUNTIME_STAMP)
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py load_geography
 	$(VENV_PY) manage.py load_population
+	$(VENV_PY) manage.py load_congresses
 	$(VENV_PY) manage.py load_starter_dataset
 
 # Local development: DEBUG on (no secret key needed), SQLite unless DATABASE_URL says otherwise.

@@ -221,7 +221,7 @@ def import_resolutions(source, *, dry_run=False, allow_publish=True, overwrite=F
         return report
     existing = ExistingResolutions.for_targets(targets)
     plans = plan_rows(targets, existing, overwrite=overwrite)
-    report.errors = lowered_confidence(plans)
+    report.errors = lowered_confidence(plans) + status_conflicts(plans)
     if not allow_publish:
         report.errors += published_changes(plans, existing.cited)
     if report.errors:
@@ -873,6 +873,31 @@ def lowered_confidence(plans):
     ]
 
 
+def status_conflicts(plans):
+    """A status the record's saved actions contradict (adopted, after a veto) is refused here, with its line.
+
+    The database would refuse it too; this says why, in words. Two queries, and only when a row
+    updates a record.
+    """
+    updates = {plan.resolution.pk: plan for plan in plans if plan.action == Action.UPDATED}
+    if not updates:
+        return []
+    errors = []
+    records = Resolution.objects.filter(pk__in=updates, actions__isnull=False).distinct()
+    for record in records.select_related("jurisdiction__parent").prefetch_related("actions"):
+        plan = updates[record.pk]
+        record.status, record.kind = plan.row.status, plan.row.kind
+        if record.jurisdiction_id != plan.target.jurisdiction.pk:  # moved by staff since its import
+            record.jurisdiction = plan.target.jurisdiction
+        problem = record.status_conflict([action.step for action in record.actions.all()])
+        if problem:
+            contradiction = (
+                f"the actions recorded for “{plan.row.label}” contradict the status {plan.row.status}"
+            )
+            errors.append(RowError(plan.row.line, "status", f"{contradiction}. {problem}"))
+    return errors
+
+
 def published_changes(plans, cited):
     """For someone who may not publish: an error for each row that would change a published record.
 
@@ -910,7 +935,7 @@ def write(plans, lookups):
     """Save everything planned in one transaction: a failure half-way leaves the database as it was."""
     with transaction.atomic():
         for line, jurisdiction in lookups.new:
-            jurisdiction._change_reason = _change_reason(line)
+            jurisdiction._change_reason = change_reason(line)
             jurisdiction.save()
         # A skipped row writes nothing, not even the county it names for a place.
         written_to = {id(plan.target.jurisdiction) for plan in plans if plan.writes}
@@ -931,16 +956,17 @@ def _write_plan(plan):
         resolution.jurisdiction = plan.target.jurisdiction  # saved by now, so the FK takes its pk
         for name, value in _planned_values(plan.row, plan.resolution).items():
             setattr(resolution, name, value)
-        resolution._change_reason = _change_reason(plan.row.line)  # shown in the record's history
+        resolution._change_reason = change_reason(plan.row.line)  # shown in the record's history
         resolution.save()
         plan.saved_id = resolution.pk
     if plan.source_changes:
         source = plan.source or Source(resolution=resolution)
         for name, value in _source_values(plan.row).items():
             setattr(source, name, value)
-        source._change_reason = _change_reason(plan.row.line)
+        source._change_reason = change_reason(plan.row.line)
         source.save()
 
 
-def _change_reason(line):
+def change_reason(line):
+    """What an import writes in the history of each record it saves: "CSV import, line 12"."""
     return f"{CHANGE_REASON}, line {line}"

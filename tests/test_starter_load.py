@@ -1,8 +1,9 @@
 """The starter dataset loads once (`manage.py load_starter_dataset`, which `make setup`, `make run` and
-`make serve` run every time), and a newer dataset reaches an existing database through `import_resolutions`
-without touching anything staff did.
+`make serve` run every time), with its actions and each federal measure in its Congress, and a newer dataset
+reaches an existing database through `import_resolutions` without touching anything staff did.
 
-Expected counts, lines and values come from the shipped CSV itself.
+Expected counts, lines and values come from the shipped CSVs themselves, and the Congresses' terms from the
+20th Amendment.
 """
 
 import csv
@@ -10,11 +11,14 @@ import datetime
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from recognition.congresses import link_federal_measures
 from recognition.importer import Action, import_resolutions
-from recognition.models import Jurisdiction, Resolution, Source
+from recognition.models import Action as LegislativeAction
+from recognition.models import Jurisdiction, LegislativeSession, Level, Resolution, Source
 from tests.conftest import ResolutionFactory
+from tests.test_action_importer import starter_action_rows, write_actions
 from tests.test_importer import (
     HEADER,
     STARTER,
@@ -28,7 +32,7 @@ from tests.test_importer import (
 
 pytestmark = pytest.mark.django_db
 
-RECOGNITION_MODELS = (Jurisdiction, Resolution, Source)
+RECOGNITION_MODELS = (Jurisdiction, Resolution, Source, LegislativeAction, LegislativeSession)
 NOT_LOADED = "records already present; starter dataset not loaded"
 
 
@@ -57,12 +61,15 @@ def test_an_empty_database_gets_the_starter_dataset():
     assert f"{len(rows)} created" in output
     assert Resolution.objects.count() == len(rows)
     assert Resolution.objects.published().count() == sum(1 for row in rows if is_publishable(row))
+    assert f"{len(starter_action_rows())} actions created" in output
+    assert LegislativeAction.objects.count() == len(starter_action_rows())
 
 
 def test_one_draft_is_enough_to_keep_the_starter_dataset_out():
     ResolutionFactory(published=False, confidence="medium")
     assert load_setup_data() == f"1 {NOT_LOADED}\n"
     assert Resolution.objects.count() == 1
+    assert LegislativeAction.objects.count() == 0
 
 
 def test_another_file_can_be_named(tmp_path):
@@ -187,3 +194,120 @@ def test_the_previous_dataset_as_rebuilt_differs_only_where_expected(tmp_path):
         (new["state"], new["identifier"]) for old, new in zip(previous, shipped, strict=True) if old != new
     ]
     assert differing == [("KS", "SB 40"), ("MD", "SB 633 (2022 Laws Ch. 349)")]
+
+
+# --- Stages and sessions ------------------------------------------------------------------------------
+
+# The terms the 20th Amendment sets: January 3 of an odd year, for two years.
+CONGRESSES = {
+    "116th Congress": ("2019-01-03", "2021-01-03"),
+    "117th Congress": ("2021-01-03", "2023-01-03"),
+    "118th Congress": ("2023-01-03", "2025-01-03"),
+    "119th Congress": ("2025-01-03", "2027-01-03"),
+}
+
+
+def federal(identifier):
+    return Resolution.objects.select_related("session").get(
+        jurisdiction__level=Level.NATION, identifier=identifier
+    )
+
+
+def congresses():
+    return {
+        session.name: (session.start_on.isoformat(), session.end_on.isoformat())
+        for session in LegislativeSession.objects.filter(jurisdiction__level=Level.NATION)
+    }
+
+
+def test_the_starter_load_gives_each_measure_its_stage():
+    load_setup_data()
+
+    senate_bill = federal("S. 725")
+    assert senate_bill.stage == "passed_upper"
+    assert senate_bill.session.name == "119th Congress"
+    assert (senate_bill.latest_action_on.isoformat()[:7], senate_bill.latest_action_on_precision) == (
+        "2025-09",
+        "month",
+    )
+    assert federal("H.R. 540").stage == "in_committee"
+    alabama = Resolution.objects.get(jurisdiction__usps="AL", identifier="HB 414 (Act 2022-387)")
+    assert alabama.stage == "in_force"
+
+
+def test_the_congresses_are_reference_data_loaded_once():
+    out = io.StringIO()
+    call_command("load_congresses", stdout=out)
+    call_command("load_congresses", stdout=out)
+    assert congresses() == CONGRESSES
+    assert out.getvalue().splitlines()[-1] == "Congresses (116th Congress to 119th Congress): 0 created"
+
+
+def test_every_federal_measure_is_in_the_congress_its_body_names():
+    load_setup_data()
+    assert congresses() == CONGRESSES
+    federal_rows = [row for row in starter_rows() if row["level"] == "federal"]
+    expected = sorted((row["title"], row["body"].rsplit("(", 1)[1].rstrip(")")) for row in federal_rows)
+    linked = Resolution.objects.filter(jurisdiction__level=Level.NATION).values_list("title", "session__name")
+    assert sorted(linked) == expected
+    assert (
+        not Resolution.objects.exclude(jurisdiction__level=Level.NATION)
+        .filter(session__isnull=False)
+        .exists()
+    )
+
+
+def federal_bill(body, introduced=""):
+    """A pending federal bill, introduced on a partial date ("2021-05") or on a date not known."""
+    bill = ResolutionFactory.build(
+        jurisdiction=Jurisdiction.objects.get(level=Level.NATION),
+        kind="bill",
+        status="introduced",
+        body=body,
+        adopted_on=None,
+        adopted_on_precision="",
+    )
+    bill.introduced = introduced
+    bill.save()
+    return bill
+
+
+def test_a_federal_measure_whose_body_names_no_congress_goes_by_its_introduction():
+    call_command("load_congresses", stdout=io.StringIO())
+    expected = {"2021-05": "117th Congress", "2021-01-03": "117th Congress", "2021-01-02": "116th Congress"}
+    bills = {introduced: federal_bill("U.S. Senate", introduced) for introduced in expected}
+    vague = federal_bill("U.S. Senate", "2021")  # January 1 or 2 would be the 116th's: not guessed
+    unshipped = federal_bill("U.S. House of Representatives (115th Congress)", "2017-02")
+
+    assert link_federal_measures(Resolution.objects.all()) == len(expected)
+
+    sessions = dict(Resolution.objects.filter(session__isnull=False).values_list("pk", "session__name"))
+    assert {introduced: sessions.get(bill.pk) for introduced, bill in bills.items()} == expected
+    assert vague.pk not in sessions and unshipped.pk not in sessions
+
+
+def test_a_bad_actions_file_leaves_the_database_empty_for_the_next_setup(tmp_path):
+    rows = starter_action_rows()
+    rows[-1]["date"] = "2024-02-30"
+    with pytest.raises(CommandError, match="February 2024 has 29 days"):
+        call_command(
+            "load_starter_dataset", "--actions", str(write_actions(tmp_path, rows)), stdout=io.StringIO()
+        )
+    assert Resolution.objects.count() == LegislativeAction.objects.count() == 0
+
+    load_setup_data()
+    assert LegislativeAction.objects.count() == len(rows)
+
+
+def test_a_database_loaded_before_sessions_links_its_federal_measures_on_request():
+    assert import_resolutions(STARTER).ok  # as an older setup left it: measures, no Congress
+    assert not Resolution.objects.filter(session__isnull=False).exists()
+    call_command("load_congresses", stdout=io.StringIO())
+    assert not Resolution.objects.filter(session__isnull=False).exists()  # not without being asked
+
+    out = io.StringIO()
+    call_command("load_congresses", "--link", stdout=out)
+
+    federal_rows = [row for row in starter_rows() if row["level"] == "federal"]
+    assert f"{len(federal_rows)} federal measures linked to their Congress" in out.getvalue()
+    assert federal("S. 725").session.name == "119th Congress"

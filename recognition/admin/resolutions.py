@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
-from .. import exports
+from .. import action_importer, exports
 from ..importer import COLUMNS, import_resolutions
 from ..models import Confidence, Resolution, Source, state_code_expression
 from ..roles import can_publish
@@ -320,6 +320,15 @@ class ResolutionAdmin(HistoryAdmin):
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
 
+    @staticmethod
+    def _import(data, *, dry_run, allow_publish, overwrite):
+        """A file of measures (`import_resolutions`) or of their actions (`import_actions`): its header says which."""
+        if action_importer.is_actions_file(data):
+            return action_importer.import_actions(data, dry_run=dry_run, allow_publish=allow_publish)
+        return import_resolutions(
+            io.BytesIO(data), dry_run=dry_run, allow_publish=allow_publish, overwrite=overwrite
+        )
+
     def import_view(self, request):
         """Upload → preview (a dry run: nothing written) → confirm (the same file, imported for real)."""
         if not self.has_import_permission(request):
@@ -332,9 +341,7 @@ class ResolutionAdmin(HistoryAdmin):
             upload = form.cleaned_data["file"]
             overwrite = form.cleaned_data.get("overwrite", False)
             data = upload.read()
-            report = import_resolutions(
-                io.BytesIO(data), dry_run=True, allow_publish=allow_publish, overwrite=overwrite
-            )
+            report = self._import(data, dry_run=True, allow_publish=allow_publish, overwrite=overwrite)
             payload = ""
             if report.ok:
                 payload = signing.dumps(
@@ -346,13 +353,18 @@ class ResolutionAdmin(HistoryAdmin):
         return self.render_page(
             request,
             "admin/recognition/resolution/import.html",
-            "Import resolutions from a CSV file",
+            "Import resolutions or actions from a CSV file",
             form=form,
             columns=COLUMNS,
+            action_columns=action_importer.COLUMNS,
             allow_publish=allow_publish,
         )
 
     def _import_preview(self, request, report, filename, payload, changed_since=False):
+        page = {"report": report, "filename": filename, "payload": payload, "changed_since": changed_since}
+        if isinstance(report, action_importer.ImportReport):
+            template = "admin/recognition/resolution/import_actions_preview.html"
+            return self.render_page(request, template, f"Import preview: {filename}", **page)
         if report.allow_publish:
             remedy = (
                 "to put the file's values back, upload it again with “Overwrite records edited in the "
@@ -364,10 +376,7 @@ class ResolutionAdmin(HistoryAdmin):
             request,
             "admin/recognition/resolution/import_preview.html",
             f"Import preview: {filename}",
-            report=report,
-            filename=filename,
-            payload=payload,
-            changed_since=changed_since,
+            **page,
             allow_publish=report.allow_publish,
             skipped=[row.skip_message(remedy) for row in report.skipped_rows],
             overwritten=[row for row in report.rows if row.overwritten],
@@ -391,8 +400,8 @@ class ResolutionAdmin(HistoryAdmin):
             return start_again
         # The preview's choice, and only for someone who may still publish when confirming.
         overwrite = allow_publish and payload.get("overwrite", False)
-        report = import_resolutions(
-            io.StringIO(payload["text"]), dry_run=False, allow_publish=allow_publish, overwrite=overwrite
+        report = self._import(
+            payload["text"].encode(), dry_run=False, allow_publish=allow_publish, overwrite=overwrite
         )
         if not report.ok:
             # The records changed between the preview and the confirmation: show what stands in the way now.
