@@ -7,14 +7,18 @@ for the national map).
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import ExtractYear
+from django.utils import timezone
 
 from . import coverage as people_rules
+from . import stages
 from . import status as rules
 from .charts import cumulative_timeline
-from .models import Jurisdiction, Level, Resolution, Status
+from .dates import PartialDate
+from .models import Jurisdiction, Kind, Level, Resolution, Status
 
 STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
 
@@ -237,7 +241,12 @@ def national_progress(latest_count=6, with_county_layer=False):
         federal=list(
             Resolution.objects.published()
             .filter(jurisdiction__level=Level.NATION)
-            .order_by("-introduced_on", "title")
+            .with_jurisdiction()  # each bill's stage in words names its chambers and checks its session
+            .order_by(
+                Case(When(status=Status.INTRODUCED, then=Value(0)), default=Value(1)),  # pending first
+                F("introduced_on").desc(nulls_last=True),
+                "title",
+            )
         ),
         latest=list(
             Resolution.objects.published()
@@ -326,12 +335,16 @@ def state_progress(state):
             *rules.county_standing(county_acted=False, locality_acted=False, state_status=result.status)
         )
         regions.append(Region(county, county_result.status, county_result.deciding, county_result.coverage))
-    # The page shows the most recent measures; the filtered list has all of them.
+    # The page shows the most recent measures, each with its stage bar; the filtered list has all of them.
     state_measures = list(
         Resolution.objects.published()
         .filter(jurisdiction=state)
+        .select_related("session")
+        .prefetch_related("actions")
         .order_by(F("adopted_on").desc(nulls_last=True), "-introduced_on", "pk")[: STATE_PAGE_LIMIT + 1]
     )
+    for measure in state_measures:
+        measure.jurisdiction = state  # the chambers' names: no query per measure
     local_measures = list(
         Resolution.objects.published()
         .in_state(state.usps)
@@ -399,7 +412,8 @@ def jurisdiction_progress(jurisdiction):
     """A county, place, district or the nation: its measures, where it stands and why (≤ 5 queries)."""
     own = list(
         jurisdiction.resolutions.published()
-        .prefetch_related("sources")
+        .select_related("session")
+        .prefetch_related("actions")  # each measure's stage bar
         .order_by("-adopted_on", "-introduced_on", "title")
     )
     context = {"jurisdiction": jurisdiction, "resolutions": own, "standing": None, "state": None}
@@ -443,3 +457,189 @@ def jurisdiction_progress(jurisdiction):
         state_resolutions=[r for r in from_state if r.kind in rules.RESOLUTION_KINDS],
     )
     return context
+
+
+# --- A measure's stage bar and its actions (no query: the actions come prefetched) --------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BarStep:
+    """One step of a measure's stage bar: done, the current one, or still ahead."""
+
+    name: str
+    state: str  # "done", "current" or "ahead"
+    date: PartialDate | None = None
+    ending: bool = False  # a veto, failure or withdrawal: where and how the measure stopped
+
+    @property
+    def current(self):
+        return self.state == "current"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """One action as the measure page lists it."""
+
+    action: object  # models.Action
+    chamber: str  # "Senate", "House", "Assembly", "Governor", "President"; "" when no chamber acted
+    source_host: str  # "congress.gov": what the source link says
+
+
+_CLASSIFICATION = stages.Classification
+# The bar's step for each stage (a chamber's passage is that chamber's step).
+_STEP_OF_STAGE = {
+    stages.Stage.INTRODUCED: "introduced",
+    stages.Stage.IN_COMMITTEE: "in_committee",
+    stages.Stage.PASSED_COMMITTEE: "passed_committee",
+    stages.Stage.PASSED_BOTH: "passed_both",  # the second chamber's step, or a one-chamber legislature's
+    stages.Stage.ADOPTED: "adopted",
+    stages.Stage.IN_FORCE: "in_force",
+}
+# Kinds that take effect as law: their bar ends with "In force" even before it is recorded.
+_IN_FORCE_KINDS = {Kind.STATUTE, Kind.BILL, Kind.ORDINANCE, Kind.EXECUTIVE_ORDER}
+
+
+def _state_usps(resolution):
+    """The measure's state, for the names of its chambers; None for a federal measure."""
+    state = resolution.jurisdiction.state
+    return state.usps if state else None
+
+
+def _chamber(chamber, usps):
+    """ "Senate", "Assembly", "Governor": a chamber's name on its own."""
+    return stages.chamber_name(chamber, usps).removeprefix("the ")
+
+
+def _origin_chamber(resolution, ordered, reached):
+    """The chamber that passes (or would pass) a bill first.
+
+    The first passage says; else the one chamber that passed it; else where it was introduced
+    or referred; else its number, by the usual convention (S. 725, SB 436 start in the Senate).
+    """
+    chambers = (stages.LOWER, stages.UPPER)
+    for step in ordered:
+        if step.classification == _CLASSIFICATION.PASSAGE and step.chamber in chambers:
+            return step.chamber
+    if reached in (stages.Stage.PASSED_LOWER, stages.Stage.PASSED_UPPER):
+        return stages.UPPER if reached is stages.Stage.PASSED_UPPER else stages.LOWER
+    for step in ordered:
+        if step.chamber in chambers:
+            return step.chamber
+    return stages.UPPER if resolution.identifier.strip().upper().startswith("S") else stages.LOWER
+
+
+def _reached(resolution, ordered, usps):
+    """How far the measure went, and the action that ended it (None when it did not end, or no action says).
+
+    The stored stage, except that an ended measure is shown where it stopped, and an adopted one
+    whose recorded effective date has come is in force (the stage counts only a "became law" action).
+    """
+    stage = stages.Stage(resolution.stage)
+    effective = resolution.effective
+    if stage is stages.Stage.ADOPTED and effective and effective.start <= timezone.localdate():
+        return stages.Stage.IN_FORCE, None
+    if not stage.ended:
+        return stage, None
+    endings = (_CLASSIFICATION.EXECUTIVE_VETO, _CLASSIFICATION.FAILURE, _CLASSIFICATION.WITHDRAWAL)
+    before = stages.progress(
+        [step for step in ordered if step.classification not in endings],
+        status=stages.INTRODUCED,
+        level=resolution.jurisdiction.level,
+        kind=resolution.kind,
+        unicameral=usps in stages.UNICAMERAL,
+    )
+    return before.stage, next((step for step in reversed(ordered) if step.classification in endings), None)
+
+
+def _bar_plan(resolution, ordered, usps, reached):
+    """[(key, name, date)]: every step that applies to the measure, dated by the first action that reached it."""
+
+    def first(*classifications, chamber=None):
+        matching = (
+            s for s in ordered if s.classification in classifications and chamber in (None, s.chamber)
+        )
+        step = next(matching, None)
+        return PartialDate.from_stored(step.on, step.precision) if step else None
+
+    kind, passage = resolution.kind, _CLASSIFICATION.PASSAGE
+    plan = [("introduced", "Introduced", first(_CLASSIFICATION.INTRODUCTION) or resolution.introduced)]
+    committee = [
+        ("in_committee", "In committee", first(_CLASSIFICATION.REFERRAL_COMMITTEE)),
+        ("passed_committee", "Passed committee", first(_CLASSIFICATION.COMMITTEE_PASSAGE)),
+    ]
+    if stages.is_one_body(resolution.jurisdiction.level, kind):
+        if reached in (stages.Stage.IN_COMMITTEE, stages.Stage.PASSED_COMMITTEE) or any(
+            d for *_, d in committee
+        ):
+            plan += committee  # a council that sent it to a committee
+        plan.append(("adopted", "Adopted", first(passage, _CLASSIFICATION.EXECUTIVE_SIGNATURE)))
+    else:
+        plan += committee
+        if usps in stages.UNICAMERAL:
+            plan.append(("passed_both", f"Passed the {stages.UNICAMERAL[usps]}", first(passage)))
+        else:
+            one = _origin_chamber(resolution, ordered, reached)
+            other = stages.UPPER if one == stages.LOWER else stages.LOWER
+            # A passage naming no chamber ("passed the General Assembly") completes the legislature's part.
+            both = first(passage, chamber=other) or first(passage, chamber="")
+            plan.append(
+                (f"passed_{one}", f"Passed {stages.chamber_name(one, usps)}", first(passage, chamber=one))
+            )
+            plan.append(("passed_both", f"Passed {stages.chamber_name(other, usps)}", both))
+        signed = "Signed" if kind in (Kind.BILL, Kind.STATUTE) else "Adopted"
+        plan.append(("adopted", signed, first(_CLASSIFICATION.EXECUTIVE_SIGNATURE)))
+    became_law = first(_CLASSIFICATION.BECAME_LAW)
+    if kind in _IN_FORCE_KINDS or became_law or resolution.effective or reached is stages.Stage.IN_FORCE:
+        plan.append(("in_force", "In force", became_law or resolution.effective))
+    return plan
+
+
+def _current_index(keys, reached):
+    if reached in (stages.Stage.PASSED_LOWER, stages.Stage.PASSED_UPPER):
+        wanted = f"passed_{stages.UPPER if reached is stages.Stage.PASSED_UPPER else stages.LOWER}"
+    else:
+        wanted = _STEP_OF_STAGE[reached]
+    # A stage the bar has no step for (a stored stage out of step with the jurisdiction): the nearest.
+    return keys.index(next(key for key in (wanted, "passed_both", "adopted", "introduced") if key in keys))
+
+
+def stage_bar(resolution, actions):
+    """The steps of `resolution`'s stage bar (`BarStep`s), from its actions (`Action`s) and stored stage.
+
+    A bill of a legislature: introduced, in committee, passed committee, passed one chamber
+    and then the other (named), signed (adopted, for a resolution) and, for a law, in force;
+    a measure of one body: introduced, adopted and, for a law, in force. An ended measure
+    keeps the steps it reached and ends with its veto, failure or withdrawal.
+    """
+    ordered = stages.chronological(action.step for action in actions)
+    usps = _state_usps(resolution)
+    stage = stages.Stage(resolution.stage)
+    reached, ending = _reached(resolution, ordered, usps)
+    plan = _bar_plan(resolution, ordered, usps, reached)
+    current = _current_index([key for key, _name, _date in plan], reached)
+    # A measure recorded as adopted without its actions is dated by its adoption.
+    adoption = {"adopted": resolution.adopted} if resolution.status == Status.ADOPTED else {}
+    steps = []
+    for index, (key, name, date) in enumerate(plan):
+        if index < current or (index == current and stage.ended):
+            steps.append(BarStep(name, "done", date or adoption.get(key)))
+        elif index == current:
+            steps.append(BarStep(name, "current", date or adoption.get(key)))
+        elif not stage.ended:
+            steps.append(BarStep(name, "ahead", date))  # dated only when known ahead: a future effective date
+    if stage.ended:
+        on = PartialDate.from_stored(ending.on, ending.precision) if ending else None
+        steps.append(BarStep(stage.label, "current", on, ending=True))
+    return steps
+
+
+def measure_actions(resolution, actions):
+    """A measure's actions in the order the stage rules read them, with their chamber and source named."""
+    usps = _state_usps(resolution)
+    ordered = sorted(actions, key=lambda action: action.step.sort_key)
+    return [
+        ActionRow(
+            action, _chamber(action.chamber, usps), urlsplit(action.source_url).netloc.removeprefix("www.")
+        )
+        for action in ordered
+    ]

@@ -95,12 +95,20 @@ def _jurisdiction_page(request, jurisdiction):
     return render(request, "recognition/jurisdiction_detail.html", context)
 
 
+def _measure_page(request, resolution):
+    context = {
+        "resolution": resolution,
+        "actions": progress.measure_actions(resolution, resolution.actions.all()),
+    }
+    return render(request, "recognition/resolution_detail.html", context)
+
+
 @public_page
 def resolution_detail(request, pk):
     resolution = get_object_or_404(
-        Resolution.objects.published().with_jurisdiction().prefetch_related("sources"), pk=pk
+        Resolution.objects.published().with_jurisdiction().prefetch_related("sources", "actions"), pk=pk
     )
-    return render(request, "recognition/resolution_detail.html", {"resolution": resolution})
+    return _measure_page(request, resolution)
 
 
 PREVIEW_PERMISSION = "recognition.view_resolution"
@@ -114,12 +122,14 @@ def resolution_preview(request, pk):
     redirects to its public page. Per user, so never in the public page cache.
     """
     allowed = request.user.has_perm(PREVIEW_PERMISSION)  # first: a missing record reads the session too
-    resolution = get_object_or_404(Resolution.objects.with_jurisdiction().prefetch_related("sources"), pk=pk)
+    resolution = get_object_or_404(
+        Resolution.objects.with_jurisdiction().prefetch_related("sources", "actions"), pk=pk
+    )
     if resolution.published:
         return redirect(resolution)
     if not allowed:
         raise Http404("No such record.")
-    response = render(request, "recognition/resolution_detail.html", {"resolution": resolution})
+    response = _measure_page(request, resolution)
     response["X-Robots-Tag"] = "noindex"
     return response
 

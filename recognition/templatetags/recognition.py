@@ -1,5 +1,8 @@
 from django import template
 
+from .. import progress, stages
+from ..models import Status
+
 register = template.Library()
 
 
@@ -46,3 +49,32 @@ def hatch_size(viewbox):
 @register.filter
 def multiply(value, factor):
     return round(float(value) * float(factor), 3)
+
+
+@register.inclusion_tag("includes/stage_bar.html")
+def stage_bar(resolution, compact=False):
+    """A measure's stage bar; `compact` in lists (segments and one line). Lists prefetch the actions."""
+    steps = progress.stage_bar(resolution, resolution.actions.all())
+    current = next(step for step in steps if step.current)
+    return {"r": resolution, "steps": steps, "current": current, "compact": compact}
+
+
+@register.filter
+def public_status(resolution):
+    """The status in a word or two: "Pending" (whatever its stage), "Adopted", "Vetoed", or that its
+    session ended without a recorded outcome."""
+    if resolution.session_ended:
+        return stages.SESSION_ENDED_LABEL
+    if resolution.status == Status.INTRODUCED:
+        return "Pending"
+    if resolution.status == Status.FAILED:
+        return resolution.get_stage_display()
+    return resolution.get_status_display()
+
+
+@register.filter
+def status_in_words(resolution):
+    """The status with a pending measure's stage: "Pending: passed the Senate, September 2025; in the House"."""
+    if resolution.status == Status.INTRODUCED and not resolution.session_ended:
+        return f"Pending: {resolution.stage_summary}"
+    return public_status(resolution)

@@ -2,7 +2,9 @@
 
 import pytest
 
+from recognition.models import Resolution
 from tests.e2e.conftest import axe_violations, format_violations
+from tests.test_stage_pages import action_rows, add_actions
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +43,7 @@ def test_regions_are_reachable_by_keyboard_with_a_visible_focus(site, page):
         "/states/al/",
         "/states/al/mobile-county/",
         "/states/al/city-of-hanceville/",
+        "/united-states/",
         "/about/",
     ],
 )
@@ -63,3 +66,23 @@ def test_resolution_page_accessibility(site, page):
 def test_pages_fit_a_phone(site, phone_page, path):
     phone_page.goto(site.url(path))
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_bills_stage_bar_and_actions(site, page, phone_page):
+    actions = add_actions(action_rows("S. 725"))
+    bill = Resolution.objects.get(identifier="S. 725")
+    passed = next(action for action in actions if action.classification == "passage")
+
+    page.goto(site.url(f"{bill.get_absolute_url()}#action-{passed.pk}"))  # as a feed entry links to it
+    stages = page.get_by_role("list", name="Stages")
+    assert stages.locator('[aria-current="step"]').inner_text().startswith("Passed the Senate")
+    assert page.evaluate("document.querySelector(':target').id") == f"action-{passed.pk}"
+    assert page.locator(f"#action-{passed.pk}").is_visible()
+    violations = axe_violations(page)
+    assert not violations, format_violations(violations)
+
+    for path in (bill.get_absolute_url(), "/united-states/"):
+        phone_page.goto(site.url(path))
+        assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    violations = axe_violations(phone_page)
+    assert not violations, format_violations(violations)
