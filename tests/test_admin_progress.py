@@ -503,6 +503,10 @@ def test_the_sessions_list(client, admin_user):
     assert client.get(url, {"q": "Alabama"}).context["cl"].result_count == 2
     history = reverse("admin:recognition_legislativesession_history", args=[ended.pk])
     assert client.get(history).status_code == 200
+    # A session holding measures keeps its legislature; an empty one may still be corrected.
+    change = "admin:recognition_legislativesession_change"
+    assert "jurisdiction" not in client.get(reverse(change, args=[ended.pk])).context["adminform"].form.fields
+    assert "jurisdiction" in client.get(reverse(change, args=[running.pk])).context["adminform"].form.fields
 
 
 def test_the_new_lists_cost_the_same_queries_whatever_their_length(client, admin_user):

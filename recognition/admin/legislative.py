@@ -150,6 +150,10 @@ class LegislativeSessionAdmin(HistoryAdmin):
             obj.pending_count,
         )
 
+    def get_readonly_fields(self, request, obj=None):
+        # Its measures are of its legislature (their form checks it): it keeps that legislature.
+        return ["jurisdiction"] if obj is not None and obj.measures.exists() else []
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "jurisdiction":
             kwargs["queryset"] = Jurisdiction.objects.filter(level__in=LEGISLATURES).order_by("level", "name")
