@@ -164,6 +164,16 @@ def test_editing_and_removing_actions_inline_moves_the_stage(publisher_client, p
     assert senate.history.latest().history_type == "-"
 
 
+def test_an_action_may_take_the_date_of_one_removed_in_the_same_submit(publisher_client):
+    """The form lists the corrected action first: it is written after the removal all the same."""
+    measure = bill()
+    kept = act(measure, "2025-02-01", "introduction", "lower", "Introduced in the House.")
+    act(measure, "2025-02-03", "introduction", "lower", "Entered twice, at its right date.")
+    response = edit(publisher_client, measure, **{"actions-0-date": "2025-02-03", "actions-1-DELETE": "on"})
+    assert response.status_code == 302, errors_of(response)
+    assert [(a.pk, a.on) for a in measure.actions.all()] == [(kept.pk, datetime.date(2025, 2, 3))]
+
+
 def test_each_action_links_to_its_history(publisher_client):
     measure = bill()
     action = act(measure, "2025-02-01", "introduction", "lower")

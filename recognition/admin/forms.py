@@ -167,9 +167,9 @@ def action_set_problem(resolution, actions):
 class ActionFormSet(BaseInlineFormSet):
     """A measure's actions, checked together against the status submitted with them.
 
-    Written without storing the measure's stage after each one: halfway through, the actions may
-    contradict the status (which the database refuses). The admin stores the stage once, after every
-    action is written, with the measure itself.
+    Written in bulk (with their history), without the save signal that stores the measure's stage after
+    each one: halfway through, the actions may contradict the status, which the database refuses. The
+    admin stores the stage once, after every action is written, with the measure itself.
     """
 
     def submitted_actions(self):
@@ -190,25 +190,23 @@ class ActionFormSet(BaseInlineFormSet):
         if problem:
             raise ValidationError(problem, code="actions")
 
-    def save_new(self, form, commit=True):
-        action = super().save_new(form, commit=False)
-        if commit:
-            bulk_create_with_history([action], Action)  # no save signal: no stage stored yet
-        return action
-
-    def save_existing(self, form, obj, commit=True):
-        action = super().save_existing(form, obj, commit=False)
-        if commit:
-            action.updated_at = timezone.now()
-            bulk_update_with_history([action], Action, fields=ACTION_WRITTEN_FIELDS)
-        return action
-
-    def delete_existing(self, obj, commit=True):
-        if commit:
-            # Deleted as part of the measure's own save, which then stores its stage.
+    def save(self, commit=True):
+        instances = super().save(commit=False)  # what changes, nothing written yet
+        if not commit:
+            return instances
+        if self.deleted_objects:  # first, so that a changed or new action may take a removed one's date
+            # Removed as part of the measure's own save, which then stores its stage.
             collector = Collector(using=router.db_for_write(Action), origin=self.instance)
-            collector.collect([obj])
+            collector.collect(self.deleted_objects)
             collector.delete()
+        changed = [action for action, _fields in self.changed_objects]
+        for action in changed:
+            action.updated_at = timezone.now()
+        if changed:
+            bulk_update_with_history(changed, Action, fields=ACTION_WRITTEN_FIELDS)
+        if self.new_objects:
+            bulk_create_with_history(self.new_objects, Action)
+        return instances
 
 
 class StandaloneActionForm(ActionAdminForm):
