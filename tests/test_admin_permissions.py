@@ -1,8 +1,9 @@
 """Who may do what in the admin, door by door: every admin page of every model, for an anonymous visitor,
 an Editor and a Publisher (owner / other / anonymous, as healthchecks tests its views).
 
-Publishing locks a record's citations: the sources of a published record, and the places published records
-name, are changed only by Publishers, whichever form, list action or revert is used.
+Publishing locks a record's citations: the sources and actions of a published record, and the places and
+legislative sessions published records name, are changed only by Publishers, whichever form, list action or
+revert is used.
 """
 
 from dataclasses import dataclass
@@ -12,9 +13,19 @@ from django.contrib.admin import site
 from django.urls import reverse
 
 from recognition import roles
-from recognition.models import Confidence, Jurisdiction, Resolution, Source, Submission
+from recognition.models import (
+    Action,
+    Confidence,
+    Jurisdiction,
+    LegislativeSession,
+    Resolution,
+    Source,
+    Submission,
+)
 from tests.conftest import PlaceFactory, ResolutionFactory
+from tests.legislative import act, bill, session
 from tests.staff import make_user, signed_in
+from tests.test_staff import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +45,10 @@ def world(django_user_model):
     submission = Submission.objects.create(
         state="AL", jurisdiction_name="Mobile County", url="https://example.org/report"
     )
+    cited_session = session("AL", name="Cited session")
+    bill(session=cited_session)
+    plain_session = session("AL", name="Plain session")
+    bill(session=plain_session, published=False, confidence=Confidence.MEDIUM)
     return {
         "draft": draft,
         "published": published,
@@ -43,6 +58,10 @@ def world(django_user_model):
         "cited_place": cited_place,
         "plain_place": plain_place,
         "submission": submission,
+        "draft_action": act(draft, "2022-01-10", "introduction"),
+        "published_action": act(published, "2022-01-10", "introduction"),
+        "cited_session": cited_session,
+        "plain_session": plain_session,
         "anonymous": None,
         "editor": make_user(django_user_model, "editor", roles.EDITORS),
         "publisher": make_user(django_user_model, "publisher", roles.PUBLISHERS),
@@ -105,6 +124,20 @@ PAGES = [
     Page("recognition_submission_accept", "submission", LOGIN, 200, 200),
     Page("recognition_submission_reject", "submission", LOGIN, 200, 200),
     Page("recognition_submission_add", None, LOGIN, 403, 403),  # submissions come from the public form
+    Page("recognition_action_changelist", None, LOGIN, 200, 200),
+    Page("recognition_action_add", None, LOGIN, 403, 200),
+    Page("recognition_action_change", "draft_action", LOGIN, 200, 200),
+    Page("recognition_action_change", "published_action", LOGIN, 200, 200),  # read-only for an editor
+    Page("recognition_action_delete", "draft_action", LOGIN, 200, 200),
+    Page("recognition_action_delete", "published_action", LOGIN, 403, 200),
+    Page("recognition_action_history", "published_action", LOGIN, 200, 200),
+    Page("history_form", "published_action", LOGIN, 200, 200),
+    Page("recognition_legislativesession_changelist", None, LOGIN, 200, 200),
+    Page("recognition_legislativesession_add", None, LOGIN, 200, 200),
+    Page("recognition_legislativesession_change", "plain_session", LOGIN, 200, 200),
+    Page("recognition_legislativesession_change", "cited_session", LOGIN, 200, 200),  # read-only: editor
+    Page("recognition_legislativesession_delete", "plain_session", LOGIN, 403, 403),  # nobody, here
+    Page("recognition_legislativesession_history", "cited_session", LOGIN, 200, 200),
 ]
 
 
@@ -207,6 +240,101 @@ def revert_source(key):
     return post
 
 
+def add_action_on_form(record_key):
+    """A new action typed into the inline of its record's change form."""
+
+    def post(client, world):
+        record = world[record_key]
+        url = admin_url("recognition_resolution_change", record)
+        data = form_data(signed_in(world["publisher"]).get(url))
+        new = int(data["actions-INITIAL_FORMS"])
+        data |= {
+            f"actions-{new}-date": "2022-02",
+            f"actions-{new}-chamber": "",
+            f"actions-{new}-classification": "referral-committee",
+            f"actions-{new}-description": "Referred to a committee.",
+            f"actions-{new}-source_url": "https://example.org/referred",
+        }
+        before = record.actions.count()
+        response = client.post(url, data)
+        return response, record.actions.count() != before
+
+    return post
+
+
+def add_action_standalone(client, world):
+    record = world["draft"]
+    before = record.actions.count()
+    response = client.post(
+        admin_url("recognition_action_add"),
+        {
+            "resolution": record.pk,
+            "date": "2022-02",
+            "classification": "referral-committee",
+            "description": "Referred to a committee.",
+            "source_url": "https://example.org/referred",
+        },
+    )
+    return response, record.actions.count() != before
+
+
+def describe_action(key):
+    def post(client, world):
+        action = world[key]
+        url = admin_url("recognition_action_change", action)
+        data = change_form_post(signed_in(world["publisher"]), url) | {"description": "Described anew."}
+        response = client.post(url, data)
+        return response, Action.objects.get(pk=action.pk).description == "Described anew."
+
+    return post
+
+
+def delete_action(key):
+    def post(client, world):
+        action = world[key]
+        response = client.post(admin_url("recognition_action_delete", action), {"post": "yes"})
+        return response, not Action.objects.filter(pk=action.pk).exists()
+
+    return post
+
+
+def revert_action(key):
+    def post(client, world):
+        action = world[key]
+        Action.objects.filter(pk=action.pk).update(description="Changed since")
+        url = history_form_url(action)
+        data = change_form_post(signed_in(world["publisher"]), url)
+        response = client.post(url, data)
+        return response, Action.objects.get(pk=action.pk).description != "Changed since"
+
+    return post
+
+
+def add_session(client, world):
+    before = LegislativeSession.objects.count()
+    response = client.post(
+        admin_url("recognition_legislativesession_add"),
+        {
+            "jurisdiction": world["published"].jurisdiction.parent_id,
+            "name": "2027 Regular Session",
+            "start_on": "2027-01-12",
+            "end_on": "2027-05-20",
+        },
+    )
+    return response, LegislativeSession.objects.count() != before
+
+
+def move_session_end(key):
+    def post(client, world):
+        item = world[key]
+        url = admin_url("recognition_legislativesession_change", item)
+        data = change_form_post(signed_in(world["publisher"]), url) | {"end_on": "2025-06-30"}
+        response = client.post(url, data)
+        return response, str(LegislativeSession.objects.get(pk=item.pk).end_on) == "2025-06-30"
+
+    return post
+
+
 WRITES = {
     "add a source to a published record": (add_source_to("published"), {"editor": False, "publisher": True}),
     "add a source to a draft (standalone form)": (add_source_to("draft"), {"editor": False, "publisher": True}),
@@ -224,6 +352,26 @@ WRITES = {
     "rename a place that published records name": (rename("cited_place"), {"editor": False, "publisher": True}),
     "rename a place no published record names": (rename("plain_place"), {"editor": True, "publisher": True}),
     "revert a published record's source": (revert_source("published_source"), {"editor": False, "publisher": True}),
+    "add an action to a draft on its form": (add_action_on_form("draft"), {"editor": True, "publisher": True}),
+    "add an action to a published record on its form": (
+        add_action_on_form("published"),
+        {"editor": False, "publisher": True},
+    ),
+    "add an action (standalone form)": (add_action_standalone, {"editor": False, "publisher": True}),
+    "change a draft's action": (describe_action("draft_action"), {"editor": True, "publisher": True}),
+    "change a published record's action": (describe_action("published_action"), {"editor": False, "publisher": True}),
+    "delete a draft's action": (delete_action("draft_action"), {"editor": True, "publisher": True}),
+    "delete a published record's action": (delete_action("published_action"), {"editor": False, "publisher": True}),
+    "revert a published record's action": (revert_action("published_action"), {"editor": False, "publisher": True}),
+    "add a session": (add_session, {"editor": True, "publisher": True}),
+    "move the end of a session published records name": (
+        move_session_end("cited_session"),
+        {"editor": False, "publisher": True},
+    ),
+    "move the end of a session no published record names": (
+        move_session_end("plain_session"),
+        {"editor": True, "publisher": True},
+    ),
 }  # fmt: skip
 
 

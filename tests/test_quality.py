@@ -10,6 +10,7 @@ from django.utils import timezone
 from recognition import roles
 from recognition.models import Confidence, LinkOutcome, Resolution, Source, Submission
 from tests.conftest import ResolutionFactory
+from tests.legislative import bill, session
 from tests.staff import make_user, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,7 @@ def records():
         "old_report": submission(days=8),
         "new_report": submission(days=6),
         "answered": Submission.objects.filter(pk=submission(days=20).pk).update(status="rejected"),
+        "session_ended": bill(title="A bill of an ended session", session=session(end=(2025, 6, 5))),
     }
 
 
@@ -105,7 +107,7 @@ def test_each_row_links_to_where_it_is_fixed(editor_client, records):
 def test_the_admin_index_shows_every_count(editor_client, records):
     html = editor_client.get(reverse("admin:index")).content.decode()
     summary = html[html.index('id="quality-summary"') :]
-    counts = dict(re.findall(r"#desk-(\w+)\">[^<:]+: (\d+)<", summary))
+    counts = dict(re.findall(r"#desk-(\w+)\">[^<]+: (\d+)<", summary))
     # Counted here from the records made above, not from the desk's own queries.
     expected = {
         "broken": 1,
@@ -113,6 +115,7 @@ def test_the_admin_index_shows_every_count(editor_client, records):
         .exclude(last_verified_on__gte=timezone.localdate() - datetime.timedelta(days=365))
         .count(),
         "drafts": 1,
+        "session_ended": 1,
         "submissions": 1,
     }
     assert {key: int(value) for key, value in counts.items()} == expected

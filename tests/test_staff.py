@@ -99,6 +99,10 @@ def new_resolution_data(jurisdiction, **overrides):
         "sources-0-title": "Commission minutes",
         "sources-0-publisher": "",
         "sources-0-accessed_on": "",
+        "actions-TOTAL_FORMS": "0",
+        "actions-INITIAL_FORMS": "0",
+        "actions-MIN_NUM_FORMS": "0",
+        "actions-MAX_NUM_FORMS": "1000",
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
@@ -155,10 +159,11 @@ def test_the_form_has_one_text_box_per_date_and_groups_the_fields(editor_client)
     assert not {"adopted_on", "adopted_on_precision"} & set(form.fields)
     assert "2022-09" in form.fields["adopted"].help_text
     names = [fieldset.name for fieldset in response.context["adminform"]]
-    assert names == ["What", "Where", "When", "Publication"]
+    assert names == ["What", "Where", "When", "Progress", "Publication"]
     html = response.content.decode()
-    # Sources come before publication on the page.
-    assert html.index('id="sources-group"') < html.index('<h2 id="fieldset-0-3-heading"')
+    # Sources and actions come before publication on the page.
+    publication = html.index('<h2 id="fieldset-0-4-heading"')
+    assert html.index('id="sources-group"') < html.index('id="actions-group"') < publication
     assert "published" not in form.fields  # read-only for an editor
 
 

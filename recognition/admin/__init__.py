@@ -1,4 +1,5 @@
-"""The staff admin: resolutions with their sources, jurisdictions, and the moderation of public submissions.
+"""The staff admin: resolutions with their sources and actions, legislative sessions, jurisdictions, and the
+moderation of public submissions.
 
 Who may do what (see recognition/roles.py): editors enter and correct drafts; only publishers (and
 superusers) publish, unpublish or change a published record, its sources, or a place it names, whatever
@@ -8,7 +9,7 @@ recorded (django-simple-history). One module per model family; the forms are in 
 
 from django.contrib import admin
 
-from . import jurisdictions, resolutions, submissions  # noqa: F401 (they register the models)
+from . import jurisdictions, legislative, resolutions, submissions  # noqa: F401 (they register the models)
 
 admin.site.site_header = "Dispatcher Recognition Tracker: staff"
 admin.site.site_title = "Tracker staff"

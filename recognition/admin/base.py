@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Jurisdiction, in_states
@@ -59,3 +61,24 @@ class StateListFilter(admin.SimpleListFilter):
 def published_and_locked(request, obj):
     """A published record is changed only by someone who may publish."""
     return obj is not None and obj.published and not can_publish(request.user)
+
+
+class RecordPartInline:
+    """An inline of what a record is made of (its sources, its actions): locked with the record it belongs
+    to, and each row linked to its own history."""
+
+    @admin.display(description="history")
+    def changes(self, obj):
+        if obj.pk is None:
+            return ""
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_history", args=[obj.pk])
+        return format_html('<a href="{}">History</a>', url)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not published_and_locked(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not published_and_locked(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not published_and_locked(request, obj)

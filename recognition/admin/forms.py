@@ -1,14 +1,20 @@
-"""Forms of the staff admin: the resolution form with one text box per partial date, the CSV upload, and
-the moderation of public submissions."""
+"""Forms of the staff admin: the resolution form with one text box per partial date, its actions, the CSV
+upload, and the moderation of public submissions."""
+
+import dataclasses
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import router
+from django.db.models.deletion import Collector
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..forms import PartialDateField
-from ..models import Jurisdiction, Kind, Level, Resolution, Status
+from ..models import Action, Jurisdiction, Kind, Level, Resolution, Status
 
 PARTIAL_DATES = ("introduced", "adopted", "effective")
 # Model errors name the stored columns; the form shows them on its one text box per date.
@@ -17,6 +23,16 @@ MODEL_TO_FORM_FIELD = {
     **{f"{name}_on_precision": name for name in PARTIAL_DATES},
 }
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
+# What the actions inline writes of an action it changes.
+ACTION_WRITTEN_FIELDS = [
+    "on",
+    "on_precision",
+    "chamber",
+    "classification",
+    "description",
+    "source_url",
+    "updated_at",
+]
 
 
 def remap_model_errors(error, form_fields):
@@ -42,6 +58,8 @@ class ResolutionAdminForm(forms.ModelForm):
     # The sources inline checks the links submitted with the record (see SourceFormSet); a form without
     # that inline (the history's revert form) leaves the check to the model, on the saved sources.
     sources_in_same_submit = True
+    # Likewise the actions inline checks the status against the actions submitted (see ActionFormSet).
+    actions_in_same_submit = True
     # False for someone who may not publish: what they save is a draft, even a revert to a published version.
     may_publish = True
 
@@ -56,6 +74,7 @@ class ResolutionAdminForm(forms.ModelForm):
             "summary",
             "jurisdiction",
             "body",
+            "session",
             "published",
             "confidence",
             "last_verified_on",
@@ -66,6 +85,7 @@ class ResolutionAdminForm(forms.ModelForm):
         for name in PARTIAL_DATES:
             self.initial.setdefault(name, getattr(self.instance, name))
         self.instance.check_saved_sources = not self.sources_in_same_submit
+        self.instance.check_saved_actions = not self.actions_in_same_submit
         self.publication_withdrawn = False
         if self.is_bound and not self.may_publish and self.instance.published:
             self.instance.published = False  # before validation, which then checks a draft
@@ -96,6 +116,129 @@ class SourceFormSet(BaseInlineFormSet):
         ]
         if not links:
             raise ValidationError(Resolution.NO_SOURCE_MESSAGE, code="no_source")
+
+
+class ActionAdminForm(forms.ModelForm):
+    """An action, its date one text box like the measure's own ("2025", "2025-09", "2025-09-11")."""
+
+    date = PartialDateField(
+        label="Date",
+        required=True,
+        error_messages={"required": "Give the action's date: 2025, 2025-09 or 2025-09-11."},
+    )
+
+    class Meta:
+        model = Action
+        fields = ["date", "chamber", "classification", "description", "source_url"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("date", self.instance.date)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("date"):
+            self.instance.date = cleaned_data["date"]
+        return cleaned_data
+
+
+def action_set_problem(resolution, actions):
+    """Why a measure cannot have these actions (as they will be once saved: Action objects, saved or
+    not, in the order they are recorded), in words; None when it can.
+
+    The same action twice is refused, and so is a status they contradict (the database refuses that
+    pair: say it here rather than fail there).
+    """
+    seen = set()
+    for action in actions:
+        key = (action.on, action.classification, action.chamber)
+        if key in seen:
+            chamber = f" ({action.get_chamber_display().split(' (')[0].lower()})" if action.chamber else ""
+            return (
+                f"Two actions record the same {action.get_classification_display().lower()}{chamber} on "
+                f"the same date, {action.date}: keep one."
+            )
+        seen.add(key)
+    steps = [dataclasses.replace(action.step, order=index) for index, action in enumerate(actions)]
+    return resolution.status_conflict(steps)
+
+
+class ActionFormSet(BaseInlineFormSet):
+    """A measure's actions, checked together against the status submitted with them.
+
+    Written in bulk (with their history), without the save signal that stores the measure's stage after
+    each one: halfway through, the actions may contradict the status, which the database refuses. The
+    admin stores the stage once, after every action is written, with the measure itself.
+    """
+
+    def submitted_actions(self):
+        """The actions as they will be once saved: deleted ones left out, saved ones first (as listed),
+        then the new ones."""
+        return [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.instance.on is not None
+        ]
+
+    def clean(self):
+        super().clean()
+        resolution = self.instance
+        if any(self.errors) or not (resolution.jurisdiction_id and resolution.status):
+            return
+        problem = action_set_problem(resolution, self.submitted_actions())
+        if problem:
+            raise ValidationError(problem, code="actions")
+
+    def save(self, commit=True):
+        instances = super().save(commit=False)  # what changes, nothing written yet
+        if not commit:
+            return instances
+        if self.deleted_objects:  # first, so that a changed or new action may take a removed one's date
+            # Removed as part of the measure's own save, which then stores its stage.
+            collector = Collector(using=router.db_for_write(Action), origin=self.instance)
+            collector.collect(self.deleted_objects)
+            collector.delete()
+        changed = [action for action, _fields in self.changed_objects]
+        for action in changed:
+            action.updated_at = timezone.now()
+        if changed:
+            bulk_update_with_history(changed, Action, fields=ACTION_WRITTEN_FIELDS)
+        if self.new_objects:
+            bulk_create_with_history(self.new_objects, Action)
+        return instances
+
+
+class StandaloneActionForm(ActionAdminForm):
+    """An action on its own page: checked with its measure's other actions, which are saved already."""
+
+    class Meta(ActionAdminForm.Meta):
+        fields = ["resolution", *ActionAdminForm.Meta.fields]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        resolution = cleaned_data.get("resolution") or (
+            self.instance.resolution if self.instance.resolution_id else None
+        )
+        if resolution is None or not cleaned_data.get("date") or not cleaned_data.get("classification"):
+            return cleaned_data
+        proposed = Action(
+            pk=self.instance.pk,
+            resolution=resolution,
+            classification=cleaned_data["classification"],
+            chamber=cleaned_data.get("chamber", ""),
+        )
+        proposed.date = cleaned_data["date"]
+        # In the order they were recorded: a changed action keeps its place, a new one comes last.
+        actions = [
+            proposed if saved.pk == proposed.pk else saved for saved in resolution.actions.order_by("pk")
+        ]
+        if proposed.pk is None:
+            actions.append(proposed)
+        problem = action_set_problem(resolution, actions)
+        if problem:
+            raise ValidationError(problem, code="actions")
+        return cleaned_data
 
 
 class ImportUploadForm(forms.Form):

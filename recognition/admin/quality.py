@@ -1,7 +1,8 @@
 """The data-quality desk: what staff should fix first, each list with its count and a link to the fix.
 
 Lists, not a score: a broken link, a record nobody has checked for a year, a draft left
-for a month, a report nobody answered for a week. The admin's index shows the counts.
+for a month, a report nobody answered for a week, a bill whose session ended with no outcome
+recorded. The admin's index shows the counts.
 """
 
 import datetime
@@ -70,6 +71,15 @@ def old_drafts(now=None):
     )
 
 
+def session_ended(today=None):
+    """Pending measures whose session has ended: what became of them is recorded, never assumed."""
+    return (
+        Resolution.objects.session_ended(today)
+        .with_jurisdiction()
+        .order_by("session__end_on", "pk")  # the longest overdue first
+    )
+
+
 def waiting_submissions(now=None):
     """Public reports still pending after a week."""
     return Submission.objects.filter(
@@ -87,6 +97,13 @@ def desks():
             unverified(),
         ),
         Desk("drafts", "Drafts older than 30 days", "Verify and publish, or note why not.", old_drafts()),
+        Desk(
+            "session_ended",
+            "Session ended: record the outcome",
+            "Find out what became of each bill: add the action that ended it (failed, vetoed, withdrawn) and "
+            "set its status to failed, or the one that passed it.",
+            session_ended(),
+        ),
         Desk(
             "submissions",
             "Submissions waiting more than 7 days",

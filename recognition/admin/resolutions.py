@@ -16,17 +16,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from .. import action_importer, exports
 from ..importer import COLUMNS, import_resolutions
 from ..models import Confidence, Resolution, Source, state_code_expression
 from ..roles import can_publish
-from . import quality
-from .base import HistoryAdmin, StateListFilter, published_and_locked
+from . import legislative, quality
+from .base import HistoryAdmin, RecordPartInline, StateListFilter, published_and_locked
 from .forms import ImportUploadForm, ResolutionAdminForm, SourceFormSet
 
 IMPORT_SALT = "recognition.admin.import"
@@ -42,7 +41,8 @@ class ResolutionStateListFilter(StateListFilter):
 
 
 class NeedsVerificationFilter(admin.SimpleListFilter):
-    """No source with a link, or low confidence, or not verified in the last 12 months."""
+    """No source with a link, or low confidence, or not verified in the last 12 months; or pending when its
+    session has ended (its outcome is never assumed: staff record it)."""
 
     title = "needs verification"
     parameter_name = "needs_verification"
@@ -51,9 +51,12 @@ class NeedsVerificationFilter(admin.SimpleListFilter):
         return [("yes", "Needs verification"), ("no", "Verified")]
 
     @staticmethod
-    def condition():
+    def condition(today=None):
         has_link = Exists(Source.objects.filter(resolution=OuterRef("pk")).exclude(url=""))
-        return ~Q(has_link) | Q(confidence=Confidence.LOW) | quality.not_verified_lately()
+        session_ended = Q(pk__in=Resolution.objects.session_ended(today).values("pk"))
+        return (
+            ~Q(has_link) | Q(confidence=Confidence.LOW) | quality.not_verified_lately(today) | session_ended
+        )
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -63,7 +66,7 @@ class NeedsVerificationFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SourceInline(admin.StackedInline):
+class SourceInline(RecordPartInline, admin.StackedInline):
     """Stacked, two fields a row: a table of long links and titles would not fit the form."""
 
     model = Source
@@ -71,22 +74,6 @@ class SourceInline(admin.StackedInline):
     extra = 1
     fields = [("url", "archived_url"), ("title", "publisher"), ("accessed_on", "changes")]
     readonly_fields = ["changes"]
-
-    @admin.display(description="history")
-    def changes(self, obj):
-        if obj.pk is None:
-            return ""
-        url = reverse("admin:recognition_source_history", args=[obj.pk])
-        return format_html('<a href="{}">History</a>', url)
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and not published_and_locked(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not published_and_locked(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not published_and_locked(request, obj)
 
 
 @admin.register(Source)
@@ -165,9 +152,9 @@ class ResolutionAdmin(HistoryAdmin):
     search_fields = ["title", "identifier", "body", "summary", "jurisdiction__name", "jurisdiction__fips"]
     list_select_related = ["jurisdiction", "jurisdiction__parent"]
     autocomplete_fields = ["jurisdiction"]
-    inlines = [SourceInline]
+    inlines = [SourceInline, legislative.ActionInline]
     date_hierarchy = "adopted_on"
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "current_stage", "latest_action_shown"]
     actions = ["publish", "unpublish", "mark_verified_today"]
     fieldsets = [
         ("What", {"fields": ["kind", "status", "identifier", "title", "summary"]}),
@@ -185,6 +172,13 @@ class ResolutionAdmin(HistoryAdmin):
                 "description": "Type a year (2022), a month (2022-09) or a full date (2022-04-18): keep "
                 "the precision the source gives, never guess a month or a day.",
                 "fields": ["introduced", "adopted", "effective"],
+            },
+        ),
+        (
+            "Progress",
+            {
+                "description": "A bill's stage follows from its actions (below) and its status.",
+                "fields": ["session", "current_stage", "latest_action_shown"],
             },
         ),
         (
@@ -212,6 +206,37 @@ class ResolutionAdmin(HistoryAdmin):
     def adopted_date(self, obj):
         return obj.adopted.display() if obj.adopted else None
 
+    # --- legislative progress ---
+
+    @admin.display(description="stage")
+    def current_stage(self, obj):
+        if obj.session_ended:
+            return f"{obj.get_stage_display()}: session ended on {obj.session.end_on}, record the outcome"
+        return obj.get_stage_display()
+
+    @admin.display(description="latest action")
+    def latest_action_shown(self, obj):
+        return f"{obj.latest_action_date}: {obj.latest_action}" if obj.latest_action_on else "None recorded"
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not getattr(request, "reverting_history", False):
+            return self.fieldsets
+        # Derived on save from what is saved: nothing to show for a new record or an old version.
+        derived = {"current_stage", "latest_action_shown"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in derived]})
+            for name, options in self.fieldsets
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "session":
+            # Every legislature's sessions: the record's own clean says when one is not its legislature's.
+            kwargs["queryset"] = legislative.session_choices()
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = legislative.session_label
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     # --- who may do what ---
 
     def has_publish_permission(self, request):
@@ -232,6 +257,11 @@ class ResolutionAdmin(HistoryAdmin):
         if getattr(request, "reverting_history", False):
             # No sources inline on the revert form: the model checks the saved sources.
             options["sources_in_same_submit"] = False
+        # Without the actions inline (the revert form, or no right to see actions) the model checks the
+        # status against the saved actions.
+        options["actions_in_same_submit"] = not getattr(request, "reverting_history", False) and any(
+            isinstance(inline, legislative.ActionInline) for inline in self.get_inline_instances(request, obj)
+        )
         return type(form.__name__, (form,), options)
 
     def save_model(self, request, obj, form, change):
@@ -242,7 +272,26 @@ class ResolutionAdmin(HistoryAdmin):
             self.message_user(
                 request, "Saved as a draft: only a publisher can publish a record.", messages.WARNING
             )
+        if change and form.actions_in_same_submit:
+            form.saved_after_actions = True  # see save_related
+            return
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """The actions first, then the record, which stores its stage from them and its new status.
+
+        The database refuses a stage that contradicts the status, so neither may be written alone: the
+        old actions can contradict the new status, and the new actions the old one.
+        """
+        actions = [formset for formset in formsets if isinstance(formset, legislative.ActionFormSet)]
+        for formset in actions:
+            self.save_formset(request, form, formset, change)
+        if getattr(form, "saved_after_actions", False):
+            super().save_model(request, form.instance, form, change)
+        elif actions:  # a new record, saved before its actions
+            Resolution.objects.filter(pk=form.instance.pk).refresh_progress()
+        others = [formset for formset in formsets if formset not in actions]
+        super().save_related(request, form, others, change)
 
     # --- list actions ---
 
