@@ -5,6 +5,7 @@ explains the rest to a person. Reads go through QuerySet methods
 (`Resolution.objects.published().in_state("AL")`).
 """
 
+import contextlib
 import contextvars
 import unicodedata
 
@@ -942,8 +943,29 @@ class Action(models.Model):
         return f"{name} {verb}"
 
 
+_progress_deferred = contextvars.ContextVar("progress_deferred", default=False)
+
+
+@contextlib.contextmanager
+def deferring_progress():
+    """Write several actions of a measure without storing its stage after each one.
+
+    Halfway through, the actions may contradict the status (a signature corrected into a
+    veto while the status goes from adopted to failed), which the database refuses. The
+    caller stores the stage once at the end: by saving the measure, or with
+    `Resolution.objects.filter(...).refresh_progress()`.
+    """
+    token = _progress_deferred.set(True)
+    try:
+        yield
+    finally:
+        _progress_deferred.reset(token)
+
+
 def _refresh_progress_of_action(sender, instance, origin=None, **kwargs):
     """An action saved or deleted: its measure's stored stage follows (not when the measure itself goes)."""
+    if _progress_deferred.get():
+        return
     if isinstance(origin, Resolution) or (isinstance(origin, models.QuerySet) and origin.model is Resolution):
         return
     Resolution.objects.filter(pk=instance.resolution_id).refresh_progress()

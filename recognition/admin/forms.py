@@ -7,14 +7,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import router
-from django.db.models.deletion import Collector
 from django.forms.models import BaseInlineFormSet
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..forms import PartialDateField
-from ..models import Action, Jurisdiction, Kind, Level, Resolution, Status
+from ..models import Action, Jurisdiction, Kind, Level, Resolution, Status, deferring_progress
 
 PARTIAL_DATES = ("introduced", "adopted", "effective")
 # Model errors name the stored columns; the form shows them on its one text box per date.
@@ -23,16 +19,6 @@ MODEL_TO_FORM_FIELD = {
     **{f"{name}_on_precision": name for name in PARTIAL_DATES},
 }
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-# What the actions inline writes of an action it changes.
-ACTION_WRITTEN_FIELDS = [
-    "on",
-    "on_precision",
-    "chamber",
-    "classification",
-    "description",
-    "source_url",
-    "updated_at",
-]
 
 
 def remap_model_errors(error, form_fields):
@@ -167,9 +153,9 @@ def action_set_problem(resolution, actions):
 class ActionFormSet(BaseInlineFormSet):
     """A measure's actions, checked together against the status submitted with them.
 
-    Written in bulk (with their history), without the save signal that stores the measure's stage after
-    each one: halfway through, the actions may contradict the status, which the database refuses. The
-    admin stores the stage once, after every action is written, with the measure itself.
+    Written without storing the measure's stage after each one: halfway through, the actions may
+    contradict the status, which the database refuses. The admin stores the stage once, after every
+    action is written, with the measure itself.
     """
 
     def submitted_actions(self):
@@ -194,18 +180,14 @@ class ActionFormSet(BaseInlineFormSet):
         instances = super().save(commit=False)  # what changes, nothing written yet
         if not commit:
             return instances
-        if self.deleted_objects:  # first, so that a changed or new action may take a removed one's date
-            # Removed as part of the measure's own save, which then stores its stage.
-            collector = Collector(using=router.db_for_write(Action), origin=self.instance)
-            collector.collect(self.deleted_objects)
-            collector.delete()
-        changed = [action for action, _fields in self.changed_objects]
-        for action in changed:
-            action.updated_at = timezone.now()
-        if changed:
-            bulk_update_with_history(changed, Action, fields=ACTION_WRITTEN_FIELDS)
-        if self.new_objects:
-            bulk_create_with_history(self.new_objects, Action)
+        with deferring_progress():
+            # Removals first, so that a changed or new action may take a removed one's date.
+            for action in self.deleted_objects:
+                action.delete()
+            for action, _fields in self.changed_objects:
+                action.save()
+            for action in self.new_objects:
+                action.save()
         return instances
 
 
