@@ -249,9 +249,9 @@ ACTION_COLUMNS = [
     ("date", "When the action happened, as a partial date (see “Partial dates”)."),
     (
         "chamber",
-        "Who acted: "
-        + "; ".join(f"{value} ({label})" for value, label in Chamber.choices)
-        + ". Blank when no chamber acted (a bill dying with its session).",
+        f"Who acted: {Chamber.LOWER} (the House, or Assembly), {Chamber.UPPER} (the Senate), "
+        f"{Chamber.EXECUTIVE} (the President, a Governor or a Mayor). Blank when no chamber acted "
+        "(a bill dying with its session).",
     ),
     (
         "classification",

@@ -223,7 +223,8 @@ class ActionFilter(django_filters.FilterSet):
     """
 
     resolution = django_filters.ModelMultipleChoiceFilter(
-        queryset=Resolution.objects.published(),
+        # With its jurisdiction: the browsable API lists every measure by name in its filter form.
+        queryset=Resolution.objects.published().select_related("jurisdiction"),
         distinct=False,
         label="Measure",
         help_text="The id of a published measure: its actions. Repeatable.",

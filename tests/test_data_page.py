@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from django.core.cache import cache
 
-from recognition.models import Stage
+from recognition.models import Chamber, Stage
 from tests import progress_records
 from tests.test_exports import read_csv
 
@@ -70,8 +70,8 @@ def test_the_new_columns_say_what_they_mean(client, records):
     assert "outcome is not yet recorded" in records_columns["session_ended"]
     actions_columns = dictionary(html, "The columns of the actions CSV")
     assert "id column of the records file" in actions_columns["resolution_id"]
-    for word in ("lower", "upper", "executive", "Blank"):
-        assert word in actions_columns["chamber"]
+    for value in (*Chamber.values, "Blank"):
+        assert value in actions_columns["chamber"]
     assert (
         "became-law" in actions_columns["classification"]
         and "withdrawal" in actions_columns["classification"]

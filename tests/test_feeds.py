@@ -268,6 +268,13 @@ class TestActionEntries:
             assert shown, url
             assert texas_action not in shown and draft_action not in shown, url
 
+    def test_a_text_search_applies_to_action_entries(self, client, records):
+        """The words are searched in the measures' own query (full-text search on PostgreSQL)."""
+        s725 = progress_records.by_key(records)["S. 725"]
+        root = get_feed(client, FEED_URL, {"q": "725"})
+        assert [record.pk for record in entry_records(root)] == [s725.pk]
+        assert {action.pk for action in entry_actions(root)} == {action.pk for action in s725.actions}
+
     def test_the_stage_filter_applies_to_action_entries(self, client, records):
         for stages in (["passed_upper"], ["vetoed", "withdrawn"], ["adopted", "in_force"]):
             root = get_feed(client, FEED_URL, {"stage": stages})

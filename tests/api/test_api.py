@@ -647,6 +647,19 @@ def test_actions_bad_parameters_are_a_400(client, records, params):
     assert set(body) == set(params)
 
 
+def test_the_browsable_actions_page_renders_in_a_fixed_number_of_queries(
+    client, records, django_assert_num_queries
+):
+    for grow in (False, True):
+        if grow:
+            progress_records.build_more(records, n=20)
+        # The data version, count, page, and the filter form's list of measures.
+        with django_assert_num_queries(4):
+            response = client.get(ACTIONS_URL, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert client.get(ACTIONS_URL, {"classification": "nope"}, HTTP_ACCEPT="text/html").status_code == 400
+
+
 def test_a_draft_s_actions_are_never_listed(client, records):
     draft = progress_records.by_key(records)["HB 99 draft"]
     ids = {row["id"] for row in api_rows(client, url=ACTIONS_URL)}
