@@ -9,6 +9,7 @@ import re
 
 import django_filters
 import us
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Q, Value
 from django.db.models.expressions import RawSQL
@@ -214,6 +215,29 @@ class ResolutionFilter(django_filters.FilterSet):
         )
 
 
+class MeasureIdsField(django_filters.fields.ModelMultipleChoiceField):
+    """Measure ids. A number too big for any database integer is unknown, like any other unknown id:
+    SQLite would refuse it in the query (an OverflowError, a 500) rather than find nothing."""
+
+    LARGEST_ID = 2**63 - 1
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # not a number at all: the parent class says so
+            if not 0 < number <= self.LARGEST_ID:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)
+
+
+class MeasureFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = MeasureIdsField
+
+
 class ActionFilter(django_filters.FilterSet):
     """The actions download and /api/actions/: every action of every published measure, or some of them.
 
@@ -222,7 +246,7 @@ class ActionFilter(django_filters.FilterSet):
     order they were recorded.
     """
 
-    resolution = django_filters.ModelMultipleChoiceFilter(
+    resolution = MeasureFilter(
         # With its jurisdiction: the browsable API lists every measure by name in its filter form.
         queryset=Resolution.objects.published().select_related("jurisdiction"),
         distinct=False,

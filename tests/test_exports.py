@@ -493,7 +493,7 @@ class TestActionsCsv:
             row for row in expected_action_rows(records) if row["classification"] == "passage"
         ]
 
-    @pytest.mark.parametrize("value", ["abc", "999999", "draft"])
+    @pytest.mark.parametrize("value", ["abc", "999999", "draft", "9223372036854775808", "9" * 40, "0", "-1"])
     def test_a_bad_or_unpublished_measure_is_a_plain_400(self, client, records, value):
         if value == "draft":
             value = progress_records.by_key(records)["HB 99 draft"].pk

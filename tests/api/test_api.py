@@ -637,7 +637,14 @@ def test_actions_by_measure_and_classification(client, records):
 
 @pytest.mark.parametrize(
     "params",
-    [{"resolution": "abc"}, {"resolution": "999999"}, {"resolution": "draft"}, {"classification": "signed"}],
+    [
+        {"resolution": "abc"},
+        {"resolution": "999999"},
+        {"resolution": "draft"},
+        {"resolution": "9223372036854775808"},
+        {"resolution": ["1", "-1"]},
+        {"classification": "signed"},
+    ],
     ids=repr,
 )
 def test_actions_bad_parameters_are_a_400(client, records, params):
