@@ -1,4 +1,4 @@
-"""CSV export of a filtered search, and the plain-text answer to a bad search.
+"""CSV exports of a filtered search and of the measures' actions, and the plain-text answer to a bad search.
 
 The CSV is streamed: rows are read from the database in batches (one query for
 the sources of each batch) and written out as they come, so memory stays flat
@@ -13,8 +13,9 @@ from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from . import stages
 from .dates import stored_isoformat
-from .models import Level, Source, state_code_expression
+from .models import ActionClassification, Chamber, Level, Source, Stage, state_code_expression
 
 CSV_CHUNK_SIZE = 2000  # rows per database batch (and per prefetch query for sources)
 SOURCE_URL_SEPARATOR = " | "
@@ -44,9 +45,32 @@ COLUMNS = [
     ("population_year", "The year of that population estimate."),
     ("kind", "statute, resolution, proclamation, ordinance, executive_order or bill."),
     ("status", "introduced (pending), adopted or failed."),
+    (
+        "stage",
+        "Where it stands, from its recorded actions and its status: "
+        + ", ".join(Stage.values)
+        + " (each explained under “Stages” below). A pending bill whose session has ended keeps the "
+        "stage it reached: see session_ended.",
+    ),
     ("introduced_on", "When it was introduced, as a partial date (see below)."),
     ("adopted_on", "When it was adopted, as a partial date. Blank when pending, failed or not recorded."),
     ("effective_on", "When it took effect, as a partial date."),
+    (
+        "latest_action",
+        "Its latest recorded action, in one sentence (“Passed the Senate by unanimous consent”). "
+        "Blank when no action is recorded; every action is in the actions file.",
+    ),
+    ("latest_action_on", "When that action happened, as a partial date. Blank when there is none."),
+    (
+        "session",
+        "The legislative session or Congress that holds it (“119th Congress”). Blank when none is "
+        "recorded; local measures have none.",
+    ),
+    (
+        "session_ended",
+        "yes when it is pending and its session has ended: a bill that was not passed in time dies "
+        "with its session, but the outcome is not yet recorded here (never assumed). Otherwise no.",
+    ),
     ("identifier", "Bill, act or resolution number, when there is one."),
     ("title", "Title of the measure."),
     ("summary", "One neutral, plain-language sentence."),
@@ -88,12 +112,18 @@ ROW_FIELDS = (
     "jurisdiction__population_year",
     "kind",
     "status",
+    "stage",
     "introduced_on",
     "introduced_on_precision",
     "adopted_on",
     "adopted_on_precision",
     "effective_on",
     "effective_on_precision",
+    "latest_action",
+    "latest_action_on",
+    "latest_action_on_precision",
+    "session__name",
+    "session__end_on",
     "identifier",
     "title",
     "summary",
@@ -104,11 +134,12 @@ ROW_FIELDS = (
 )
 
 
-def _row_cells(row, source_urls, url_template, *, staff):
+def _row_cells(row, source_urls, url_template, today, *, staff):
     """One CSV row (cells in HEADER order, then STAFF_COLUMNS for staff) from a ROW_FIELDS tuple."""
     (
-        pk, name, state, fips, county_fips, level, population, population_year, kind, status,
+        pk, name, state, fips, county_fips, level, population, population_year, kind, status, stage,
         introduced_on, introduced_precision, adopted_on, adopted_precision, effective_on, effective_precision,
+        latest_action, latest_action_on, latest_action_precision, session, session_end,
         identifier, title, summary, body, last_verified_on, published, confidence,
     ) = row  # fmt: skip
     cells = [
@@ -122,9 +153,14 @@ def _row_cells(row, source_urls, url_template, *, staff):
         population_year,
         kind,
         status,
+        stage,
         stored_isoformat(introduced_on, introduced_precision),
         stored_isoformat(adopted_on, adopted_precision),
         stored_isoformat(effective_on, effective_precision),
+        latest_action,
+        stored_isoformat(latest_action_on, latest_action_precision),
+        session or "",
+        "yes" if stages.session_ended(status, session_end, today) else "no",
         identifier,
         title,
         summary,
@@ -160,38 +196,110 @@ class _Echo:
         return value
 
 
+def _streamed(header, rows, text):
+    """A UTF-8 byte-order mark and the header, then `text(batch)` for each batch of CSV_CHUNK_SIZE rows.
+
+    The first batch is read here, before the caller builds its response: when the database
+    cannot answer, the error is raised while a 503 can still be sent, not after a 200 and the
+    header row have gone out (the download would then look complete but empty).
+    """
+    batches = itertools.batched(rows, CSV_CHUNK_SIZE)
+    first = next(batches, None)
+    first_text = "\ufeff" + header + (text(first) if first else "")
+    return itertools.chain([first_text], map(text, batches))
+
+
 def csv_lines(queryset, absolute_url, *, staff=False):
     """The CSV text as an iterator: a UTF-8 byte-order mark and the header, then the rows batch by batch.
 
     `absolute_url` turns a path into a full URL (request.build_absolute_uri). `staff` adds the
     STAFF_COLUMNS (the admin's export, which may include drafts). One query per batch of
     CSV_CHUNK_SIZE rows reads the rows, one more their sources.
-
-    The first batch is read here, before the caller builds its response: when the database
-    cannot answer, the error is raised while a 503 can still be sent, not after a 200 and the
-    header row have gone out (the download would then look complete but empty).
     """
     writer = csv.writer(_Echo())
-    header = "\ufeff" + writer.writerow(STAFF_HEADER if staff else HEADER)
     url_template = _record_url_template(absolute_url)
+    today = timezone.localdate()
     if "state_code" not in queryset.query.annotations:
         queryset = queryset.annotate(state_code=state_code_expression())
     rows = queryset.values_list(*ROW_FIELDS).iterator(chunk_size=CSV_CHUNK_SIZE)
-    batches = itertools.batched(rows, CSV_CHUNK_SIZE)
 
     def text(batch):
         urls = _source_urls([row[0] for row in batch])
         return "".join(
-            writer.writerow(_row_cells(row, urls.get(row[0], ()), url_template, staff=staff)) for row in batch
+            writer.writerow(_row_cells(row, urls.get(row[0], ()), url_template, today, staff=staff))
+            for row in batch
         )
 
-    first = next(batches, None)
-    first_text = header + text(first) if first else header
-    return itertools.chain([first_text], map(text, batches))
+    return _streamed(writer.writerow(STAFF_HEADER if staff else HEADER), rows, text)
 
 
-def csv_filename():
-    return f"dispatcher-recognition-{timezone.localdate().isoformat()}.csv"
+# --- The actions -------------------------------------------------------------------------------
+
+# (column, meaning): the header of the actions CSV, and its column dictionary on the data page. A row
+# names its measure as the starter actions file does, plus the measure's id and page.
+ACTION_COLUMNS = [
+    ("id", "The action's permanent number on this site."),
+    (
+        "level",
+        "The measure's jurisdiction level, as in the records file: nation, state, county, place or district.",
+    ),
+    ("state", "Two-letter USPS code of the measure's state or territory. Blank for federal measures."),
+    ("jurisdiction", "The government whose measure it is, as in the records file."),
+    ("identifier", "The measure's bill, act or resolution number, when there is one."),
+    ("date", "When the action happened, as a partial date (see “Partial dates”)."),
+    (
+        "chamber",
+        f"Who acted: {Chamber.LOWER} (the House, or Assembly), {Chamber.UPPER} (the Senate), "
+        f"{Chamber.EXECUTIVE} (the President, a Governor or a Mayor). Blank when no chamber acted "
+        "(a bill dying with its session).",
+    ),
+    (
+        "classification",
+        "What the action did, in Open States' words: " + ", ".join(ActionClassification.values) + ".",
+    ),
+    ("description", "What happened, in one plain sentence."),
+    ("source_url", "The source that reports the action."),
+    ("resolution_id", "The measure's id: the id column of the records file."),
+    ("resolution_url", "Permanent link to the measure's page on this site, which lists its actions."),
+]
+ACTION_HEADER = [name for name, _meaning in ACTION_COLUMNS]
+ACTION_ROW_FIELDS = (
+    "pk",
+    "resolution__jurisdiction__level",
+    "state_code",
+    "resolution__jurisdiction__name",
+    "resolution__identifier",
+    "on",
+    "on_precision",
+    "chamber",
+    "classification",
+    "description",
+    "source_url",
+    "resolution_id",
+)
+
+
+def action_csv_lines(queryset, absolute_url):
+    """The actions CSV as an iterator, like `csv_lines`: one query per batch of CSV_CHUNK_SIZE rows."""
+    writer = csv.writer(_Echo())
+    url_template = _record_url_template(absolute_url)
+    queryset = queryset.annotate(state_code=state_code_expression("resolution__jurisdiction__"))
+    rows = queryset.values_list(*ACTION_ROW_FIELDS).iterator(chunk_size=CSV_CHUNK_SIZE)
+
+    def cells(row):
+        pk, level, state, name, identifier, on, precision, *what, resolution_id = row
+        date = stored_isoformat(on, precision)
+        values = [pk, level, state, name, identifier, date, *what, resolution_id]
+        return [neutralise(value) for value in [*values, url_template.format(resolution_id)]]
+
+    def text(batch):
+        return "".join(writer.writerow(cells(row)) for row in batch)
+
+    return _streamed(writer.writerow(ACTION_HEADER), rows, text)
+
+
+def csv_filename(what="dispatcher-recognition"):
+    return f"{what}-{timezone.localdate().isoformat()}.csv"
 
 
 def printable(text):

@@ -1,20 +1,24 @@
-"""Atom feeds: follow a search, or a state, and see new records as they are published.
+"""Atom feeds: follow a search, or a state, and see new records and what happens to them.
 
 Both feeds take the list page's filter parameters (through the one ResolutionFilter),
-list published records only, newest first, and answer a bad parameter with a 400.
+list published records only, and answer a bad parameter with a 400. An entry is a
+measure, or a new action of a measure matching the search ("S. 725 passed the
+Senate"): following a bill means following its progress. Entries are newest first by
+when they were recorded here, FEED_LENGTH at most.
 """
 
 import re
 from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
+from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
 from . import exports
 from .filters import ResolutionFilter
-from .models import Jurisdiction, Level, Resolution
+from .models import Action, Jurisdiction, Level, Resolution
 
 FEED_LENGTH = 50
 SITE_NAME = "Dispatcher Recognition Tracker"
@@ -55,10 +59,12 @@ def describe(filterset):
     data = filterset.form.cleaned_data
     fields = filterset.form.fields
     parts = []
-    for name in ("state", "level", "kind", "status"):
+    for name in ("state", "level", "kind", "status", "stage"):
         labels = dict(fields[name].choices)
         if data.get(name):
             parts.append(", ".join(str(labels.get(value, value)) for value in data[name]))
+    if data.get("session"):
+        parts.append(str(data["session"]))
     if data.get("adopted_after"):
         parts.append(f"adopted on or after {data['adopted_after'].isoformat()}")
     if data.get("adopted_before"):
@@ -66,6 +72,24 @@ def describe(filterset):
     if (data.get("q") or "").strip():
         parts.append(f"matching “{data['q'].strip()}”")
     return xml_text("; ".join(parts))
+
+
+def new_actions(filterset):
+    """The FEED_LENGTH newest actions of the measures a search matches (two queries, or one if none).
+
+    Read from the measures' side so that the search's conditions stay in the query they were
+    written for (the full-text search refers to the measures' own table).
+    """
+    ids = list(
+        filterset.qs.order_by()
+        .annotate(action_pk=F("actions__pk"), action_created_at=F("actions__created_at"))
+        .filter(action_pk__isnull=False)
+        .order_by("-action_created_at", "-action_pk")
+        .values_list("action_pk", flat=True)[:FEED_LENGTH]
+    )
+    if not ids:
+        return []
+    return list(Action.objects.filter(pk__in=ids).select_related("resolution__jurisdiction__parent"))
 
 
 class ResolutionFeed(Feed):
@@ -87,14 +111,21 @@ class ResolutionFeed(Feed):
         return Search(filterset=filterset, query=_query(request))
 
     def items(self, search):
-        return search.filterset.qs.order_by("-created_at", "-pk")[:FEED_LENGTH]
+        """The newest measures and the newest actions of measures matching the search, mixed."""
+        measures = list(search.filterset.qs.order_by("-created_at", "-pk")[:FEED_LENGTH])
+        entries = measures + new_actions(search.filterset)
+        entries.sort(key=lambda entry: (entry.created_at, isinstance(entry, Action), entry.pk), reverse=True)
+        return entries[:FEED_LENGTH]
 
     def title(self, search):
         described = describe(search.filterset)
         return f"{SITE_NAME}: {described}" if described else f"{SITE_NAME}: all records"
 
     def subtitle(self, search):
-        return "Laws and resolutions recognizing 911 dispatchers as first responders, newest records first."
+        return (
+            "Laws and resolutions recognizing 911 dispatchers as first responders, and what happens to them: "
+            "newest records and actions first."
+        )
 
     def link(self, search):
         return _with_query(reverse("recognition:resolution_list"), search.query)
@@ -103,10 +134,19 @@ class ResolutionFeed(Feed):
         return _with_query(reverse("recognition:feed"), search.query)
 
     def item_title(self, item):
+        if isinstance(item, Action):
+            return xml_text(item.headline)
         return xml_text(f"{item.jurisdiction}: {item.title}")
 
     def item_description(self, item):
         # Atom says type="html": escape the plain text so it shows as written.
+        if isinstance(item, Action):
+            measure = item.resolution
+            return escape(
+                xml_text(
+                    f"{item.date.display()}: {item.description} ({measure.jurisdiction}: {measure.title})"
+                )
+            )
         return escape(xml_text(item.summary or item.title))
 
     def item_pubdate(self, item):
@@ -116,9 +156,13 @@ class ResolutionFeed(Feed):
         return item.updated_at
 
     def item_categories(self, item):
-        return [
-            value for value in (item.state_code, item.get_kind_display(), item.get_status_display()) if value
-        ]
+        if isinstance(item, Action):
+            measure = item.resolution
+            state = measure.jurisdiction.state
+            values = (state and state.usps, measure.get_kind_display(), item.get_classification_display())
+        else:
+            values = (item.state_code, item.get_kind_display(), item.get_status_display())
+        return [value for value in values if value]
 
 
 class StateFeed(ResolutionFeed):
@@ -139,7 +183,8 @@ class StateFeed(ResolutionFeed):
     def subtitle(self, search):
         return (
             f"Measures recognizing 911 dispatchers as first responders in {search.state.name} "
-            "(the state, its counties, cities and districts), newest records first."
+            "(the state, its counties, cities and districts), and what happens to them: newest records and "
+            "actions first."
         )
 
     def link(self, search):

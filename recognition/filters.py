@@ -1,4 +1,4 @@
-"""One FilterSet for the list page, the CSV, the JSON API and the feeds.
+"""One FilterSet for the list page, the CSV, the JSON API and the feeds (and one for the actions).
 
 The URL is the shareable state of a search: every parameter here is a plain
 query-string value, and a bad value is a form error (shown on the page, or a 400
@@ -9,11 +9,24 @@ import re
 
 import django_filters
 import us
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Q, Value
 from django.db.models.expressions import RawSQL
 
-from .models import Jurisdiction, Kind, Level, Resolution, Status, in_states, state_code_expression
+from .models import (
+    Action,
+    ActionClassification,
+    Jurisdiction,
+    Kind,
+    LegislativeSession,
+    Level,
+    Resolution,
+    Stage,
+    Status,
+    in_states,
+    state_code_expression,
+)
 
 # Static choices (no query per request): the 50 states, DC and the inhabited territories.
 STATE_CHOICES = sorted(
@@ -50,6 +63,34 @@ class StateFilter(django_filters.MultipleChoiceFilter):
         return queryset.filter(jurisdiction__in=inside.values("pk"))
 
 
+class SessionFilter(django_filters.ModelChoiceFilter):
+    """`session=12`: the measures a legislative session or Congress holds (its page's link)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", LegislativeSession.objects.all())
+        kwargs.setdefault("error_messages", {"invalid_choice": "There is no legislative session %(value)s."})
+        super().__init__(**kwargs)
+
+
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """An OrderingFilter whose `nulls_last` fields put empty values last in both directions.
+
+    Measures with no recorded action have no latest action: they come after every dated
+    one whichever way the list is sorted, on every database.
+    """
+
+    def __init__(self, *args, nulls_last=(), **kwargs):
+        self.nulls_last = set(nulls_last)
+        super().__init__(*args, **kwargs)
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        name = value.removeprefix("-")
+        if name not in self.nulls_last:
+            return value
+        return F(name).desc(nulls_last=True) if value.startswith("-") else F(name).asc(nulls_last=True)
+
+
 class ResolutionFilter(django_filters.FilterSet):
     state = StateFilter(choices=STATE_CHOICES, label="State or territory")
     level = django_filters.MultipleChoiceFilter(
@@ -57,6 +98,15 @@ class ResolutionFilter(django_filters.FilterSet):
     )
     kind = django_filters.MultipleChoiceFilter(choices=Kind.choices, label="Kind")
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
+    stage = django_filters.MultipleChoiceFilter(
+        choices=Stage.choices,
+        label="Stage",
+        help_text="Where a measure stands, from its recorded actions and status. Repeatable.",
+    )
+    session = SessionFilter(
+        label="Legislative session",
+        help_text="The id of a legislative session or Congress: the measures it holds.",
+    )
     adopted_after = django_filters.DateFilter(
         field_name="adopted_on",
         lookup_expr="gte",
@@ -74,22 +124,41 @@ class ResolutionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", label="Search", max_length=MAX_QUERY_LENGTH, help_text=SEARCH_HELP
     )
-    ordering = django_filters.OrderingFilter(
-        fields=(("adopted_on", "adopted"), ("jurisdiction__name", "jurisdiction"), ("state_code", "state")),
+    ordering = NullsLastOrderingFilter(
+        fields=(
+            ("adopted_on", "adopted"),
+            ("latest_action_on", "latest_action"),
+            ("jurisdiction__name", "jurisdiction"),
+            ("state_code", "state"),
+        ),
         field_labels={
             "adopted_on": "Adopted (oldest first)",
             "-adopted": "Adopted (newest first)",
+            "latest_action_on": "Latest action (oldest first)",
+            "-latest_action": "Latest action (newest first)",
             "jurisdiction__name": "Jurisdiction (A–Z)",
             "-jurisdiction": "Jurisdiction (Z–A)",
             "state_code": "State (A–Z)",
             "-state": "State (Z–A)",
         },
+        nulls_last=("latest_action_on",),
         label="Sort by",
     )
 
     class Meta:
         model = Resolution
-        fields = ["state", "level", "kind", "status", "adopted_after", "adopted_before", "q", "ordering"]
+        fields = [
+            "state",
+            "level",
+            "kind",
+            "status",
+            "stage",
+            "session",
+            "adopted_after",
+            "adopted_before",
+            "q",
+            "ordering",
+        ]
 
     def __init__(self, data=None, queryset=None, **kwargs):
         if queryset is None:
@@ -144,6 +213,58 @@ class ResolutionFilter(django_filters.FilterSet):
             and self.form.is_valid()
             and bool((self.form.cleaned_data.get("q") or "").strip())
         )
+
+
+class MeasureIdsField(django_filters.fields.ModelMultipleChoiceField):
+    """Measure ids. A number too big for any database integer is unknown, like any other unknown id:
+    SQLite would refuse it in the query (an OverflowError, a 500) rather than find nothing."""
+
+    LARGEST_ID = 2**63 - 1
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # not a number at all: the parent class says so
+            if not 0 < number <= self.LARGEST_ID:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)
+
+
+class MeasureFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = MeasureIdsField
+
+
+class ActionFilter(django_filters.FilterSet):
+    """The actions download and /api/actions/: every action of every published measure, or some of them.
+
+    In a fixed order, so that pages and batches never skip or repeat a row: by measure, then
+    by date (a date known only to the month or year counts from its first day), then in the
+    order they were recorded.
+    """
+
+    resolution = MeasureFilter(
+        # With its jurisdiction: the browsable API lists every measure by name in its filter form.
+        queryset=Resolution.objects.published().select_related("jurisdiction"),
+        distinct=False,
+        label="Measure",
+        help_text="The id of a published measure: its actions. Repeatable.",
+    )
+    classification = django_filters.MultipleChoiceFilter(
+        choices=ActionClassification.choices, label="Classification", help_text="Repeatable."
+    )
+
+    class Meta:
+        model = Action
+        fields = ["resolution", "classification"]
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        if queryset is None:
+            queryset = Action.objects.published()
+        super().__init__(data, queryset.order_by("resolution_id", "on", "pk"), **kwargs)
 
 
 # The text a resolution is found by. The same expression backs a GIN index on

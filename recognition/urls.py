@@ -20,6 +20,7 @@ urlpatterns = [
     path("resolutions/<int:pk>/preview/", views.resolution_preview, name="resolution_preview"),
     path("resolutions/", views.resolution_list, name="resolution_list"),
     path("resolutions.csv", views.resolution_csv, name="resolution_csv"),
+    path("actions.csv", views.action_csv, name="action_csv"),
     path("data/", views.data, name="data"),
     path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
     path("submit/", views.submit, name="submit"),

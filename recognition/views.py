@@ -16,9 +16,9 @@ from redis.exceptions import RedisError
 
 from . import exports, progress, sharedcache, stages
 from . import status as rules
-from .filters import ResolutionFilter
+from .filters import ActionFilter, ResolutionFilter
 from .forms import SubmissionForm
-from .models import Jurisdiction, Level, Resolution
+from .models import Action, Jurisdiction, Level, Resolution
 from .pagecache import public_page
 from .security import client_ip
 
@@ -145,9 +145,16 @@ def _query_without_page(request):
 def resolution_list(request):
     """Search and filter every published record; the URL is the shareable state of the search."""
     filterset = ResolutionFilter(request.GET)
-    context = {"filterset": filterset, "form": filterset.form, "query": _query_without_page(request)}
+    valid = filterset.is_valid()
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "query": _query_without_page(request),
+        # The chosen session, read once by the filter's validation: named above the results.
+        "session": filterset.form.cleaned_data.get("session"),
+    }
     template = "recognition/resolution_list.html"
-    if not filterset.is_valid():
+    if not valid:
         context["errors"] = exports.filter_errors(filterset)
         return render(request, template, context, status=400)
     paginator = Paginator(filterset.qs, RESULTS_PER_PAGE)
@@ -187,10 +194,31 @@ def resolution_csv(request):
     return response
 
 
+def action_csv(request):
+    """Every action of every published measure (or of some: `?resolution=`) as CSV, streamed."""
+    filterset = ActionFilter(request.GET)
+    if not filterset.is_valid():
+        return exports.bad_request(filterset)
+    response = StreamingHttpResponse(
+        exports.action_csv_lines(filterset.qs, request.build_absolute_uri),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.csv_filename("dispatcher-recognition-actions")}"'
+    )
+    return response
+
+
 @public_page
 def data(request):
-    """Download the whole dataset: formats, column dictionary, licence, citation."""
-    context = {"columns": exports.COLUMNS, "published_count": Resolution.objects.published().count()}
+    """Download the whole dataset: formats, column dictionaries, licence, citation."""
+    context = {
+        "columns": exports.COLUMNS,
+        "action_columns": exports.ACTION_COLUMNS,
+        "stages": list(stages.Stage),
+        "published_count": Resolution.objects.published().count(),
+        "action_count": Action.objects.published().count(),
+    }
     return render(request, "recognition/data.html", context)
 
 

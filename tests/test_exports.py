@@ -14,7 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recognition import exports
-from recognition.models import Jurisdiction, Resolution, Source
+from recognition.dates import PartialDate
+from recognition.models import Action, Jurisdiction, Resolution, Source
+from tests import progress_records
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
 from tests.outage import Outage, fresh_breaker, request_in_own_thread
 from tests.test_list import listed
@@ -41,9 +43,14 @@ HEADER = [
     "population_year",
     "kind",
     "status",
+    "stage",
     "introduced_on",
     "adopted_on",
     "effective_on",
+    "latest_action",
+    "latest_action_on",
+    "session",
+    "session_ended",
     "identifier",
     "title",
     "summary",
@@ -351,3 +358,165 @@ class TestDatabaseOutage:
     def test_no_match_is_the_header_alone(self, client, starter_dataset):
         header, rows = read_csv(download(client, {"adopted_after": "2999-01-01"})[1])
         assert header == HEADER and rows == []
+
+
+# --- stages, sessions and actions (issue 15) ---------------------------------------------------------
+
+
+@pytest.fixture
+def records(db):
+    return progress_records.build()
+
+
+@pytest.mark.django_db
+class TestProgressColumns:
+    def test_stage_latest_action_and_session_of_each_record(self, client, records):
+        rows = {int(row["id"]): row for row in csv_rows(client)}
+        published = [record for record in records if record.published]
+        assert set(rows) == {record.pk for record in published}
+        for record in published:
+            row = rows[record.pk]
+            session = record.resolution.session
+            assert (row["stage"], row["latest_action"], row["latest_action_on"]) == (
+                record.stage,
+                record.latest_description,
+                record.latest_written,
+            ), record.key
+            assert row["session"] == (session.name if session else ""), record.key
+            assert row["session_ended"] == ("yes" if record.session_ended else "no"), record.key
+
+    def test_month_precision_stays_a_month(self, client, records):
+        s725 = progress_records.by_key(records)["S. 725"]
+        (row,) = [row for row in csv_rows(client, {"stage": "passed_upper"}) if row["id"] == str(s725.pk)]
+        assert row["latest_action_on"] == "2025-09"
+
+    def test_a_latest_action_that_looks_like_a_formula_is_neutralised(self, client, records):
+        s725 = progress_records.by_key(records)["S. 725"].resolution
+        progress_records.add_action(s725, "2025-10-01", "referral-committee", "lower", "=HYPERLINK(1)")
+        (row,) = csv_rows(client, {"stage": "passed_upper", "level": "nation"})
+        assert row["latest_action"] == "'=HYPERLINK(1)"
+
+
+ACTIONS_URL = "/actions.csv"
+ACTION_HEADER = [
+    "id",
+    "level",
+    "state",
+    "jurisdiction",
+    "identifier",
+    "date",
+    "chamber",
+    "classification",
+    "description",
+    "source_url",
+    "resolution_id",
+    "resolution_url",
+]
+
+
+def action_rows(client, params=None):
+    response = client.get(ACTIONS_URL, params or {})
+    assert response.status_code == 200, response
+    header, rows = read_csv(b"".join(response.streaming_content))
+    assert header == ACTION_HEADER
+    return rows
+
+
+def expected_action_rows(records, keep=lambda record: True):
+    """Every action of the published records, by measure, then by date (a month or year from its first
+    day), then as recorded: each cell as the record wrote it."""
+    rows = []
+    for record in sorted(records, key=lambda record: record.pk):
+        if not (record.published and keep(record)):
+            continue
+        resolution = record.resolution
+        jurisdiction = resolution.jurisdiction
+        steps = sorted(
+            zip(record.steps, record.actions, strict=True),
+            key=lambda pair: (PartialDate.parse(pair[0][0]).start, pair[1].pk),
+        )
+        for (when, classification, chamber), action in steps:
+            rows.append(
+                {
+                    "id": str(action.pk),
+                    "level": jurisdiction.level,
+                    "state": record.state,
+                    "jurisdiction": jurisdiction.name,
+                    "identifier": resolution.identifier,
+                    "date": when,
+                    "chamber": chamber,
+                    "classification": classification,
+                    "description": action.description,
+                    "source_url": action.source_url,
+                    "resolution_id": str(resolution.pk),
+                    "resolution_url": f"http://testserver/resolutions/{resolution.pk}/",
+                }
+            )
+    return rows
+
+
+@pytest.mark.django_db
+class TestActionsCsv:
+    def test_every_action_of_every_published_measure(self, client, records):
+        assert action_rows(client) == expected_action_rows(records)
+
+    def test_no_action_of_a_draft(self, client, records):
+        draft = progress_records.by_key(records)["HB 99 draft"]
+        assert draft.actions
+        assert str(draft.pk) not in {row["resolution_id"] for row in action_rows(client)}
+
+    def test_streamed_utf8_attachment(self, client, records):
+        response = client.get(ACTIONS_URL)
+        assert isinstance(response, StreamingHttpResponse)
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        today = timezone.localdate().isoformat()
+        assert (
+            response["Content-Disposition"]
+            == f'attachment; filename="dispatcher-recognition-actions-{today}.csv"'
+        )
+        assert b"".join(response.streaming_content).startswith(codecs.BOM_UTF8)
+
+    def test_formulas_are_neutralised(self, client, records):
+        hb7 = progress_records.by_key(records)["HB 7"].resolution
+        action = progress_records.add_action(hb7, "2024-03-05", "referral-committee", "upper", "@SUM(1+1)")
+        (row,) = [row for row in action_rows(client) if row["id"] == str(action.pk)]
+        assert row["description"] == "'@SUM(1+1)"
+
+    def test_by_measure_and_classification(self, client, records):
+        named = progress_records.by_key(records)
+        one = named["SB 4"]
+        assert action_rows(client, {"resolution": one.pk}) == expected_action_rows([one])
+        two = [named["SB 4"], named["HB 3"]]
+        assert action_rows(client, {"resolution": [r.pk for r in two]}) == expected_action_rows(two)
+        passages = action_rows(client, {"classification": "passage"})
+        assert passages == [
+            row for row in expected_action_rows(records) if row["classification"] == "passage"
+        ]
+
+    @pytest.mark.parametrize("value", ["abc", "999999", "draft", "9223372036854775808", "9" * 40, "0", "-1"])
+    def test_a_bad_or_unpublished_measure_is_a_plain_400(self, client, records, value):
+        if value == "draft":
+            value = progress_records.by_key(records)["HB 99 draft"].pk
+        response = client.get(ACTIONS_URL, {"resolution": value})
+        assert response.status_code == 400
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert "- Measure: " in response.content.decode()
+
+    def test_a_bad_classification_is_a_plain_400(self, client, records):
+        response = client.get(ACTIONS_URL, {"classification": "signed"})
+        assert response.status_code == 400
+        assert "- Classification: Select a valid choice. signed is not one of the available choices." in (
+            response.content.decode()
+        )
+
+    @pytest.mark.parametrize("chunk_size", [5, 2000])
+    def test_one_query_however_many_actions(
+        self, client, records, monkeypatch, django_assert_num_queries, chunk_size
+    ):
+        monkeypatch.setattr(exports, "CSV_CHUNK_SIZE", chunk_size)
+        with django_assert_num_queries(1):
+            before = action_rows(client)
+        progress_records.build_more(records, n=20)
+        with django_assert_num_queries(1):
+            after = action_rows(client)
+        assert len(after) == len(before) + 40 == Action.objects.filter(resolution__published=True).count()

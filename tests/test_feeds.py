@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.urls import reverse
 
-from recognition.models import Level, Resolution
+from recognition.models import Action, Level, Resolution
+from tests import progress_records
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
 from tests.outage import Outage, fresh_breaker, request_in_own_thread
 from tests.test_list import state_of
@@ -31,18 +32,35 @@ def entries(root):
     return root.findall("atom:entry", NS)
 
 
+def is_action(entry):
+    return "#action-" in entry.find("atom:link", NS).get("href")
+
+
+def measure_entries(root):
+    return [entry for entry in entries(root) if not is_action(entry)]
+
+
 def entry_records(root):
-    """The Resolution behind each entry, in feed order, found through the entry's link."""
+    """The Resolution behind each measure's entry (not an action's), in feed order, found through its link."""
     by_url = {
         f"http://testserver{r.get_absolute_url()}": r
         for r in Resolution.objects.select_related("jurisdiction__parent")
     }
     records = []
-    for entry in entries(root):
+    for entry in measure_entries(root):
         href = entry.find("atom:link", NS).get("href")
         assert href in by_url, href
         records.append(by_url[href])
     return records
+
+
+def entry_actions(root):
+    """The Action behind each action's entry, in feed order."""
+    by_url = {
+        f"http://testserver/resolutions/{a.resolution_id}/#action-{a.pk}": a
+        for a in Action.objects.select_related("resolution")
+    }
+    return [by_url[entry.find("atom:link", NS).get("href")] for entry in entries(root) if is_action(entry)]
 
 
 class TestSearchFeed:
@@ -53,9 +71,9 @@ class TestSearchFeed:
         assert root.find("atom:author/atom:name", NS).text == "Dispatcher Recognition Tracker"
         feed_self = root.find("atom:link[@rel='self']", NS)
         assert feed_self.get("href") == f"http://testserver{FEED_URL}"
+        assert len(entries(root)) == 50  # 57 published (and any actions of theirs), the newest 50
         records = entry_records(root)
-        assert len(records) == 50  # 57 published, the newest 50
-        for entry, record in zip(entries(root), records, strict=True):
+        for entry, record in zip(measure_entries(root), records, strict=True):
             assert entry.find("atom:title", NS).text == f"{record.jurisdiction}: {record.title}"
             summary = entry.find("atom:summary", NS)
             assert summary.get("type") == "html"
@@ -145,6 +163,7 @@ class TestSearchFeed:
         assert "This search cannot be run" in response.content.decode()
 
     def test_query_budget(self, client, starter_dataset, django_assert_max_num_queries):
+        # The newest measures, the ids of the newest actions, those actions (when there are any).
         with django_assert_max_num_queries(3):
             get_feed(client, FEED_URL, {"level": ["county", "place"]})
 
@@ -196,3 +215,97 @@ class TestDatabaseOutage:
         assert response["Retry-After"] == "30"
         assert "<feed" not in response.content.decode()
         assert outage.attempts == 1
+
+
+class TestActionEntries:
+    """A new action of a published measure matching the search is an entry of its own."""
+
+    @pytest.fixture
+    def records(self, db):
+        return progress_records.build()
+
+    def test_a_new_action_is_the_newest_entry(self, client, records):
+        hb7 = progress_records.by_key(records)["HB 7"].resolution  # Colorado, passed the House
+        action = progress_records.add_action(hb7, "2024-04-15", "passage", "upper", "Passed the Senate 35-0")
+        for url, params in [(FEED_URL, {}), (FEED_URL, {"state": "CO"}), ("/states/co/feed/", {})]:
+            first = entries(get_feed(client, url, params))[0]
+            assert first.find("atom:title", NS).text == "HB 7 passed the Senate", url
+            assert (
+                first.find("atom:link", NS).get("href")
+                == f"http://testserver/resolutions/{hb7.pk}/#action-{action.pk}"
+            )
+            assert (
+                first.find("atom:id", NS).text
+                == f"http://testserver/resolutions/{hb7.pk}/#action-{action.pk}"
+            )
+            summary = html.unescape(first.find("atom:summary", NS).text)
+            assert summary == f"April 15, 2024: Passed the Senate 35-0 (Colorado: {hb7.title})"
+            assert {c.get("term") for c in first.findall("atom:category", NS)} == {"CO", "Bill", "Passage"}
+            assert first.find("atom:published", NS).text
+
+    def test_the_action_page_exists(self, client, records):
+        root = get_feed(client, FEED_URL)
+        for entry in entries(root):
+            path = entry.find("atom:link", NS).get("href").removeprefix("http://testserver").split("#")[0]
+            assert client.get(path).status_code == 200
+
+    def test_not_for_a_draft_nor_outside_the_search(self, client, records):
+        named = progress_records.by_key(records)
+        draft_action = progress_records.add_action(
+            named["HB 99 draft"].resolution, "2025-04-01", "referral-committee", "lower"
+        )
+        texas_action = progress_records.add_action(
+            named["HB 3"].resolution, "2019-06-01", "referral-committee", "upper"
+        )
+        everywhere = entry_actions(get_feed(client, FEED_URL))
+        assert texas_action in everywhere and draft_action not in everywhere
+        for url, params in [
+            (FEED_URL, {"state": "AL"}),
+            ("/states/al/feed/", {}),
+            (FEED_URL, {"stage": "passed_both"}),
+        ]:
+            shown = entry_actions(get_feed(client, url, params))
+            assert shown, url
+            assert texas_action not in shown and draft_action not in shown, url
+
+    def test_a_text_search_applies_to_action_entries(self, client, records):
+        """The words are searched in the measures' own query (full-text search on PostgreSQL)."""
+        s725 = progress_records.by_key(records)["S. 725"]
+        root = get_feed(client, FEED_URL, {"q": "725"})
+        assert [record.pk for record in entry_records(root)] == [s725.pk]
+        assert {action.pk for action in entry_actions(root)} == {action.pk for action in s725.actions}
+
+    def test_the_stage_filter_applies_to_action_entries(self, client, records):
+        for stages in (["passed_upper"], ["vetoed", "withdrawn"], ["adopted", "in_force"]):
+            root = get_feed(client, FEED_URL, {"stage": stages})
+            expected = {
+                action.pk
+                for record in records
+                if record.published and record.stage in stages
+                for action in record.actions
+            }
+            assert {action.pk for action in entry_actions(root)} == expected, stages
+
+    def test_entries_newest_recorded_first_and_at_most_fifty(self, client, records):
+        progress_records.build_more(records, n=30)  # 30 measures and 60 actions more
+        root = get_feed(client, FEED_URL)
+        assert len(entries(root)) == 50
+        published = [entry.find("atom:published", NS).text for entry in entries(root)]
+        assert published == sorted(published, reverse=True)
+        everything = [r.resolution for r in records if r.published] + [
+            action for r in records if r.published for action in r.actions
+        ]
+        newest = sorted(everything, key=lambda item: item.created_at, reverse=True)[:50]
+        assert {(type(item).__name__, item.pk) for item in newest} == {
+            *(("Resolution", r.pk) for r in entry_records(root)),
+            *(("Action", a.pk) for a in entry_actions(root)),
+        }
+
+    def test_query_count_is_pinned(self, client, records, django_assert_num_queries):
+        for grow in (False, True):
+            if grow:
+                progress_records.build_more(records, n=30)
+            with django_assert_num_queries(3):  # measures, the newest actions' ids, those actions
+                get_feed(client, FEED_URL, {"stage": ["passed_upper", "adopted"]})
+            with django_assert_num_queries(4):  # the state first
+                get_feed(client, "/states/al/feed/")

@@ -16,7 +16,22 @@ from recognition import filters
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = ["/resolutions/", "/resolutions.csv", "/api/resolutions/", "/feeds/resolutions/"]
-PARAMETERS = ["state", "level", "kind", "status", "adopted_after", "adopted_before", "q", "ordering", "page"]
+PARAMETERS = [
+    "state",
+    "level",
+    "kind",
+    "status",
+    "stage",
+    "session",
+    "adopted_after",
+    "adopted_before",
+    "q",
+    "ordering",
+    "page",
+]
+# The actions' doors and parameters.
+ACTION_ENDPOINTS = ["/actions.csv", "/api/actions/"]
+ACTION_PARAMETERS = ["resolution", "classification", "page", "page_size"]
 
 hostile_text = st.one_of(
     st.text(max_size=40),
@@ -43,6 +58,10 @@ hostile_text = st.one_of(
             "statute",
             "adopted",
             "-adopted",
+            "passed_upper",
+            "-latest_action",
+            "1",
+            "passage",
             "state",
             "☃" * 50,
             " ",
@@ -62,6 +81,18 @@ def test_never_a_server_error(client, starter_dataset, endpoint, pairs):
     assert response.status_code < 500, (endpoint, pairs, response.status_code)
     if response.status_code >= 400:
         assert response.status_code in (400, 404)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pairs=st.lists(st.tuples(st.sampled_from(ACTION_PARAMETERS), hostile_text), max_size=6))
+@pytest.mark.parametrize("endpoint", ACTION_ENDPOINTS)
+def test_the_actions_never_a_server_error(client, starter_dataset, endpoint, pairs):
+    response = client.get(f"{endpoint}?{urlencode(pairs)}")
+    assert response.status_code < 500, (endpoint, pairs, response.status_code)
+    if response.status_code >= 400:
+        assert response.status_code in (400, 404)
+    if response.streaming:
+        b"".join(response.streaming_content)
 
 
 # --- Searches PostgreSQL's text-search parser chokes on ------------------------------------------------

@@ -14,7 +14,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from recognition.models import Level, Resolution
+from recognition.models import Level, Resolution, Stage
+from tests import progress_records
 from tests.conftest import PlaceFactory, ResolutionFactory, get_state
 
 pytestmark = pytest.mark.django_db
@@ -234,8 +235,9 @@ class TestFilters:
         select = select[: select.index("</select>")]
         labels = [label.rsplit(">", 1)[1] for label in select.split("</option>")[:-1]]
         newest = [label for label in labels if "newest" in label.lower()]
-        assert newest == ["Newest adopted first"], labels
-        assert len(labels) == len(set(labels)) == 6
+        assert newest == ["Newest adopted first", "Latest action (newest first)"], labels
+        assert "Latest action (oldest first)" in labels
+        assert len(labels) == len(set(labels)) == 8
         _response, synonym_ids = listed(client, {"ordering": "-adopted"})
         assert synonym_ids == default_ids
 
@@ -269,7 +271,7 @@ class TestFilters:
         for field in ["q", "state", "adopted_after", "adopted_before", "ordering"]:
             assert f'<label for="id_{field}"' in html and f'id="id_{field}"' in html
         assert 'type="date" name="adopted_after"' in html and 'type="date" name="adopted_before"' in html
-        for name in ["level", "kind", "status"]:
+        for name in ["level", "kind", "status", "stage"]:
             assert f'type="checkbox" name="{name}"' in html
         assert '<select name="state" id="id_state" multiple' in html
         assert 'type="submit"' in html
@@ -447,3 +449,58 @@ def test_state_codes_in_either_case(client, starter_dataset):
     upper = client.get("/resolutions/", {"state": "AL"})
     assert lower.status_code == upper.status_code == 200
     assert [r.pk for r in lower.context["page_obj"]] == [r.pk for r in upper.context["page_obj"]]
+
+
+class TestStages:
+    """Each row says where the measure stands and when it last moved (the records: tests/progress_records.py)."""
+
+    @pytest.fixture
+    def records(self, db):
+        return progress_records.build()
+
+    def rows(self, client, params=None):
+        """{resolution id: the text of its table row}, from the page's HTML."""
+        html = client.get(LIST_URL, params or {}).content.decode()
+        body = html[html.index("<tbody>") : html.index("</tbody>")]
+        rows = {}
+        for row in body.split("<tr>")[1:]:
+            pk = int(re.search(r'href="/resolutions/(\d+)/"', row).group(1))
+            rows[pk] = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        return rows
+
+    def test_each_row_shows_its_stage_and_latest_action_date(self, client, records):
+        rows = self.rows(client)
+        named = progress_records.by_key(records)
+        assert rows[named["S. 725"].pk].endswith("Passed the upper chamber — September 2025")
+        assert rows[named["HB 1"].pk].endswith("Passed both chambers — April 2, 2024")
+        assert rows[named["HB 2"].pk].endswith("Signed or adopted April 18, 2022 April 18, 2022")
+        assert rows[named["HB 3"].pk].endswith("In force 2019 2019")
+        assert rows[named["SB 4"].pk].endswith("Vetoed — July 1, 2023")
+        assert rows[named["Mobile resolution"].pk].endswith("Signed or adopted May 5, 2020 —")
+        assert rows[named["Stageville pending"].pk].endswith("Introduced — —")
+
+    def test_a_pending_bill_of_an_ended_session_says_so(self, client, records):
+        rows = self.rows(client)
+        named = progress_records.by_key(records)
+        assert "Session ended; outcome not yet recorded" in rows[named["H.R. 100"].pk]
+        assert "In committee" not in rows[named["H.R. 100"].pk]
+        failed = rows[named["H.R. 6319"].pk]  # its session ended too, but its outcome is recorded
+        assert "Failed" in failed and "Session ended" not in failed
+        assert "Session ended" not in rows[named["S. 725"].pk]  # its session goes on
+
+    def test_every_stage_is_a_checkbox_that_keeps_its_choice(self, client, records):
+        html = client.get(LIST_URL, {"stage": ["passed_upper", "vetoed"]}).content.decode()
+        assert "<legend>Stage</legend>" in html
+        for value, label in Stage.choices:
+            checked = " checked" if value in ("passed_upper", "vetoed") else ""
+            assert f'<input type="checkbox" name="stage" value="{value}"{checked}> {label}</label>' in html
+
+    def test_the_session_is_named_and_kept_and_can_be_dropped(self, client, records):
+        session = progress_records.by_key(records)["S. 725"].resolution.session
+        html = client.get(LIST_URL, {"session": session.pk, "stage": "passed_upper"}).content.decode()
+        assert f'<input type="hidden" name="session" value="{session.pk}">' in html
+        assert f"Legislative session: <strong>{session.name}</strong>" in html
+        assert '<a href="?stage=passed_upper">Every session</a>' in html
+        without = client.get(LIST_URL, {"stage": "passed_upper"})
+        assert without.context["session"] is None
+        assert 'name="session"' not in without.content.decode()

@@ -5,9 +5,24 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from recognition import stages
 from recognition import status as rules
 from recognition.dates import Precision
-from recognition.models import LOCAL_LEVELS, Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status
+from recognition.models import (
+    LOCAL_LEVELS,
+    Action,
+    ActionClassification,
+    Chamber,
+    Confidence,
+    Jurisdiction,
+    Kind,
+    LegislativeSession,
+    Level,
+    Resolution,
+    Source,
+    Stage,
+    Status,
+)
 
 PARTIAL_DATE_SCHEMA = {
     "type": "string",
@@ -69,6 +84,26 @@ class BlankAsNullURLField(serializers.URLField):
 
     def __init__(self, **kwargs):
         super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """Text the database stores as "" when there is none (no action recorded): null here."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice the database stores as "" when there is none (no chamber acted): null here."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(choices=choices, allow_null=True, read_only=True, **kwargs)
 
     def to_representation(self, value):
         return value or None
@@ -145,6 +180,29 @@ class SourceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+STAGE_HELP = (
+    "Where the measure stands, from its recorded actions and its status. "
+    + " ".join(f"`{stage}`: {stage.rule}" for stage in stages.Stage)
+    + " A pending bill whose session has ended keeps the stage it reached: see `session_ended`."
+)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """The legislative session or Congress that holds a measure."""
+
+    id = serializers.IntegerField(read_only=True, help_text="Its id: `?session=` on /api/resolutions/.")
+    name = serializers.CharField(read_only=True, help_text="“119th Congress”, “2025-2026 Regular Session”.")
+    start_on = serializers.DateField(read_only=True, help_text="The day it starts.")
+    end_on = serializers.DateField(
+        read_only=True, help_text="The day it ends; a pending bill not passed by then dies with it."
+    )
+
+    class Meta:
+        model = LegislativeSession
+        fields = ["id", "name", "start_on", "end_on"]
+        read_only_fields = fields
+
+
 class ResolutionSerializer(serializers.ModelSerializer):
     """A published measure: who acted, what, when (as precisely as the sources say), and the sources."""
 
@@ -162,6 +220,29 @@ class ResolutionSerializer(serializers.ModelSerializer):
     adopted_on_precision = PrecisionField()
     effective_on = PartialDateField(source="effective")
     effective_on_precision = PrecisionField()
+    stage = serializers.ChoiceField(choices=Stage.choices, read_only=True, help_text=STAGE_HELP)
+    latest_action = BlankAsNullCharField(
+        help_text="Its latest recorded action, in one sentence; null when no action is recorded. "
+        "Every action: `actions_api_url`."
+    )
+    latest_action_on = PartialDateField(
+        source="latest_action_date", help_text="When its latest action happened; null when there is none."
+    )
+    latest_action_on_precision = PrecisionField(
+        help_text="How precise `latest_action_on` is; null without it."
+    )
+    session = SessionSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The legislative session or Congress that holds it; null when none is recorded "
+        "(local measures have none).",
+    )
+    session_ended = serializers.BooleanField(
+        read_only=True,
+        help_text="True when it is pending and its session has ended: its outcome is not yet recorded "
+        "(never assumed). Pages then say “Session ended; outcome not yet recorded”.",
+    )
+    actions_api_url = serializers.SerializerMethodField(help_text="Its actions in the API, oldest first.")
     sources = SourceSerializer(many=True, read_only=True)
 
     class Meta:
@@ -185,9 +266,16 @@ class ResolutionSerializer(serializers.ModelSerializer):
             "adopted_on_precision",
             "effective_on",
             "effective_on_precision",
+            "stage",
+            "latest_action",
+            "latest_action_on",
+            "latest_action_on_precision",
+            "session",
+            "session_ended",
             "last_verified_on",
             "confidence",
             "sources",
+            "actions_api_url",
             "updated_at",
         ]
         read_only_fields = fields
@@ -195,6 +283,65 @@ class ResolutionSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_api_url(self, resolution):
         return reverse("api:resolution", kwargs={"pk": resolution.pk}, request=self.context.get("request"))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_actions_api_url(self, resolution):
+        return f"{reverse('api:actions', request=self.context.get('request'))}?resolution={resolution.pk}"
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    """Something that happened to a published measure: introduced, referred, passed a chamber, signed."""
+
+    url = AbsoluteURLField(help_text="The action on its measure's page.")
+    resolution = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The measure's id.")
+    resolution_url = serializers.SerializerMethodField(help_text="The measure's page on this site.")
+    resolution_api_url = serializers.SerializerMethodField(help_text="The measure in the API.")
+    headline = serializers.CharField(
+        read_only=True, help_text="The action in a phrase: “S. 725 passed the Senate”."
+    )
+    date = PartialDateField(help_text="When it happened, as precisely as the source says.")
+    date_precision = PrecisionField(source="on_precision", help_text="How precise `date` is.")
+    chamber = BlankAsNullChoiceField(
+        Chamber.choices, help_text="Who acted; null when no chamber did (a bill dying with its session)."
+    )
+    classification = serializers.ChoiceField(
+        choices=ActionClassification.choices,
+        read_only=True,
+        help_text="What the action did, in Open States' words.",
+    )
+    description = serializers.CharField(read_only=True, help_text="What happened, in one plain sentence.")
+    source_url = serializers.URLField(read_only=True, help_text="The source that reports the action.")
+    created_at = serializers.DateTimeField(read_only=True, help_text="When it was recorded here.")
+
+    class Meta:
+        model = Action
+        fields = [
+            "id",
+            "url",
+            "resolution",
+            "resolution_url",
+            "resolution_api_url",
+            "headline",
+            "date",
+            "date_precision",
+            "chamber",
+            "classification",
+            "description",
+            "source_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_resolution_url(self, action):
+        return absolute(self.context.get("request"), action.resolution.get_absolute_url())
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_resolution_api_url(self, action):
+        return reverse(
+            "api:resolution", kwargs={"pk": action.resolution_id}, request=self.context.get("request")
+        )
 
 
 class StateCountsSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ..filters import ResolutionFilter
+from ..filters import ActionFilter, ResolutionFilter
 from ..pagecache import public_page
 from . import Pagination, views
 
@@ -18,6 +18,11 @@ urlpatterns = [
         name="resolutions",
     ),
     path("resolutions/<int:pk>/", public_page(views.ResolutionDetail.as_view()), name="resolution"),
+    path(
+        "actions/",
+        public_page(views.ActionList.as_view(), params=(*ActionFilter.base_filters, *PAGINATION)),
+        name="actions",
+    ),
     path(
         "jurisdictions/",
         public_page(

@@ -3,6 +3,7 @@
 * /api/resolutions/: count + page + sources (3 queries), filtered by the list
   page's own `ResolutionFilter` through DjangoFilterBackend.
 * /api/resolutions/<id>/: the record + its sources (2 queries).
+* /api/actions/: count + page, each action with its measure and jurisdiction (2 queries).
 * /api/jurisdictions/: count + page (2 queries).
 * /api/states/: states + measures + two counts (4 queries), statuses from
   `recognition.status` in one pass.
@@ -21,10 +22,16 @@ from rest_framework.views import APIView
 
 from recognition import progress
 from recognition import status as rules
-from recognition.filters import MAX_QUERY_LENGTH, STATE_CHOICES, ResolutionFilter
-from recognition.models import Jurisdiction, Level, Resolution, in_states
+from recognition.filters import MAX_QUERY_LENGTH, STATE_CHOICES, ActionFilter, ResolutionFilter
+from recognition.models import Action, Jurisdiction, Level, Resolution, in_states
 
-from .serializers import JurisdictionSerializer, ResolutionSerializer, StateSerializer, absolute
+from .serializers import (
+    ActionSerializer,
+    JurisdictionSerializer,
+    ResolutionSerializer,
+    StateSerializer,
+    absolute,
+)
 
 
 class CopyingDjangoFilterExtension(DjangoFilterExtension):
@@ -63,9 +70,10 @@ NOT_FOUND = OpenApiResponse(
     summary="Published measures, filtered",
     description=(
         "The same search as the /resolutions/ page: the same parameters, the same rows in the same "
-        "order. `state`, `level`, `kind` and `status` may be repeated (`?state=AL&state=TX`). "
+        "order. `state`, `level`, `kind`, `status` and `stage` may be repeated (`?state=AL&state=TX`). "
         "Dates in `adopted_after` and `adopted_before` are `YYYY-MM-DD`; a date known only to the "
-        "month or year counts from its first day."
+        "month or year counts from its first day. `ordering=-latest_action` puts the latest action "
+        "first; measures with no recorded action come last whichever way."
     ),
     responses={200: ResolutionSerializer(many=True), 400: BAD_REQUEST, 404: NOT_FOUND},
 )
@@ -83,6 +91,20 @@ class ResolutionDetail(generics.RetrieveAPIView):
     serializer_class = ResolutionSerializer
     queryset = Resolution.objects.published().with_jurisdiction().prefetch_related("sources")
     filter_backends = []  # the list's filters say nothing about one record
+
+
+@extend_schema(
+    summary="Actions of published measures",
+    description=(
+        "Every recorded action of every published measure: by measure, then oldest first, as each "
+        "measure's history reads. `resolution` (a measure's id) and `classification` may be repeated."
+    ),
+    responses={200: ActionSerializer(many=True), 400: BAD_REQUEST, 404: NOT_FOUND},
+)
+class ActionList(generics.ListAPIView):
+    serializer_class = ActionSerializer
+    filterset_class = ActionFilter  # adds the order
+    queryset = Action.objects.published().select_related("resolution__jurisdiction__parent")
 
 
 class StateCodeFilter(django_filters.MultipleChoiceFilter):
@@ -207,7 +229,7 @@ class StateList(APIView):
             name="ApiRoot",
             fields={
                 name: serializers.URLField()
-                for name in ("resolutions", "jurisdictions", "states", "schema", "docs")
+                for name in ("resolutions", "actions", "jurisdictions", "states", "schema", "docs")
             },
         )
     },
@@ -218,6 +240,7 @@ class ApiRoot(APIView):
     def get(self, request):
         names = {
             "resolutions": "api:resolutions",
+            "actions": "api:actions",
             "jurisdictions": "api:jurisdictions",
             "states": "api:states",
             "schema": "api:schema",

@@ -6,14 +6,15 @@ What each filter means is checked against the records' own fields.
 """
 
 import datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.http import QueryDict
 
 from recognition import progress
 from recognition.filters import ResolutionFilter
-from recognition.models import Confidence, Level, Resolution, Source, Status
+from recognition.models import Action, Confidence, Level, Resolution, Source, Status
+from tests import progress_records
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
 
 pytestmark = pytest.mark.django_db
@@ -295,6 +296,12 @@ def test_resolution_json(client, db):
         "adopted_on_precision": "year",
         "effective_on": None,
         "effective_on_precision": None,
+        "stage": "adopted",
+        "latest_action": None,
+        "latest_action_on": None,
+        "latest_action_on_precision": None,
+        "session": None,
+        "session_ended": False,
         "last_verified_on": "2024-05-06",
         "confidence": "medium",
         "sources": [
@@ -313,6 +320,7 @@ def test_resolution_json(client, db):
                 "archived_url": None,
             },
         ],
+        "actions_api_url": f"http://testserver/api/actions/?resolution={resolution.pk}",
     }
 
 
@@ -467,6 +475,7 @@ def test_api_root_links(client, db):
     body = get_json(client, "/api/")
     assert body == {
         "resolutions": "http://testserver/api/resolutions/",
+        "actions": "http://testserver/api/actions/",
         "jurisdictions": "http://testserver/api/jurisdictions/",
         "states": "http://testserver/api/states/",
         "schema": "http://testserver/api/schema/",
@@ -530,3 +539,164 @@ def test_states_query_budget_does_not_grow_with_data(client, starter_dataset, dj
     grow()
     with django_assert_max_num_queries(STATES_QUERIES):
         get_json(client, STATES_URL)
+
+
+# --- stages, sessions and actions (issue 15) ---------------------------------------------------------
+
+ACTIONS_URL = "/api/actions/"
+
+
+@pytest.fixture
+def records(db):
+    return progress_records.build()
+
+
+def test_each_record_says_its_stage_latest_action_and_session(client, records):
+    rows = {row["id"]: row for row in api_rows(client)}
+    published = [record for record in records if record.published]
+    assert set(rows) == {record.pk for record in published}
+    precision = {4: "year", 7: "month", 10: "day"}
+    for record in published:
+        row = rows[record.pk]
+        session = record.resolution.session
+        assert row["stage"] == record.stage, record.key
+        assert row["latest_action"] == (record.latest_description or None), record.key
+        assert row["latest_action_on"] == (record.latest_written or None), record.key
+        assert row["latest_action_on_precision"] == precision.get(len(record.latest_written)), record.key
+        assert row["session_ended"] is record.session_ended, record.key
+        assert row["session"] == (
+            None
+            if session is None
+            else {
+                "id": session.pk,
+                "name": session.name,
+                "start_on": session.start_on.isoformat(),
+                "end_on": session.end_on.isoformat(),
+            }
+        ), record.key
+        link = urlsplit(row["actions_api_url"])
+        actions = api_rows(client, parse_qs(link.query), url=link.path)
+        assert [action["id"] for action in actions] == [
+            a.pk for a in sorted(record.actions, key=lambda a: (a.on, a.pk))
+        ]
+
+
+def expected_actions(records, keep=lambda record: True):
+    """The published records' action ids: by measure, then by date (from the period's first day), then as recorded."""
+    chosen = [record for record in records if record.published and keep(record)]
+    return [
+        action.pk
+        for record in sorted(chosen, key=lambda record: record.pk)
+        for action in sorted(record.actions, key=lambda action: (action.on, action.pk))
+    ]
+
+
+def test_actions_of_every_published_measure_and_only_those(client, records):
+    assert [row["id"] for row in api_rows(client, url=ACTIONS_URL)] == expected_actions(records)
+
+
+def test_an_action_in_json(client, records):
+    s725 = progress_records.by_key(records)["S. 725"]
+    passage = s725.actions[1]
+    (row,) = [
+        row for row in api_rows(client, {"resolution": s725.pk}, url=ACTIONS_URL) if row["id"] == passage.pk
+    ]
+    created, updated = row.pop("created_at"), row.pop("updated_at")
+    assert datetime.datetime.fromisoformat(created) == passage.created_at
+    assert datetime.datetime.fromisoformat(updated) == passage.updated_at
+    assert row == {
+        "id": passage.pk,
+        "url": f"http://testserver/resolutions/{s725.pk}/#action-{passage.pk}",
+        "resolution": s725.pk,
+        "resolution_url": f"http://testserver/resolutions/{s725.pk}/",
+        "resolution_api_url": f"http://testserver/api/resolutions/{s725.pk}/",
+        "headline": "S. 725 passed the Senate",
+        "date": "2025-09",
+        "date_precision": "month",
+        "chamber": "upper",
+        "classification": "passage",
+        "description": passage.description,
+        "source_url": passage.source_url,
+    }
+    failure = progress_records.by_key(records)["H.R. 6319"].actions[-1]
+    (row,) = api_rows(client, {"classification": "failure"}, url=ACTIONS_URL)
+    assert row["id"] == failure.pk and row["chamber"] is None
+
+
+def test_actions_by_measure_and_classification(client, records):
+    named = progress_records.by_key(records)
+    chosen = {named["SB 4"].pk, named["HB 2"].pk}
+    rows = api_rows(client, {"resolution": sorted(chosen)}, url=ACTIONS_URL)
+    assert [row["id"] for row in rows] == expected_actions(records, lambda record: record.pk in chosen)
+    signatures = api_rows(
+        client, {"classification": ["executive-signature", "executive-veto"]}, url=ACTIONS_URL
+    )
+    assert {row["classification"] for row in signatures} == {"executive-signature", "executive-veto"}
+    assert len(signatures) == 2
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"resolution": "abc"},
+        {"resolution": "999999"},
+        {"resolution": "draft"},
+        {"resolution": "9223372036854775808"},
+        {"resolution": ["1", "-1"]},
+        {"classification": "signed"},
+    ],
+    ids=repr,
+)
+def test_actions_bad_parameters_are_a_400(client, records, params):
+    if params.get("resolution") == "draft":
+        params = {"resolution": progress_records.by_key(records)["HB 99 draft"].pk}
+    body = get_json(client, ACTIONS_URL, params, status=400)
+    assert set(body) == set(params)
+
+
+def test_the_browsable_actions_page_renders_in_a_fixed_number_of_queries(
+    client, records, django_assert_num_queries
+):
+    for grow in (False, True):
+        if grow:
+            progress_records.build_more(records, n=20)
+        # The data version, count, page, and the filter form's list of measures.
+        with django_assert_num_queries(4):
+            response = client.get(ACTIONS_URL, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert client.get(ACTIONS_URL, {"classification": "nope"}, HTTP_ACCEPT="text/html").status_code == 400
+
+
+def test_a_draft_s_actions_are_never_listed(client, records):
+    draft = progress_records.by_key(records)["HB 99 draft"]
+    ids = {row["id"] for row in api_rows(client, url=ACTIONS_URL)}
+    assert draft.actions and not ids & {action.pk for action in draft.actions}
+    assert Action.objects.count() > len(ids)
+
+
+@pytest.mark.parametrize(
+    "params, budget",
+    [
+        ({"stage": ["passed_upper", "adopted"]}, LIST_QUERIES),
+        ({"ordering": "-latest_action"}, LIST_QUERIES),
+        ({}, LIST_QUERIES),
+    ],
+    ids=repr,
+)
+def test_resolution_list_query_count_is_pinned(client, records, django_assert_num_queries, params, budget):
+    for grow in (False, True):
+        if grow:
+            progress_records.build_more(records, n=20)
+        with django_assert_num_queries(budget):
+            get_json(client, LIST_URL, params)
+
+
+def test_actions_query_count_is_pinned(client, records, django_assert_num_queries):
+    s725 = progress_records.by_key(records)["S. 725"]
+    for grow in (False, True):
+        if grow:
+            progress_records.build_more(records, n=20)
+        with django_assert_num_queries(3):  # the data version, count, page (each with its measure)
+            get_json(client, ACTIONS_URL, {"page_size": 500})
+        with django_assert_num_queries(4):  # and the measures named, checked once
+            get_json(client, ACTIONS_URL, {"resolution": s725.pk})

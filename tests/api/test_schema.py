@@ -12,11 +12,19 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 from recognition.api.views import JurisdictionFilter
-from recognition.filters import ResolutionFilter
-from recognition.models import Level, Resolution
+from recognition.filters import ActionFilter, ResolutionFilter
+from recognition.models import ActionClassification, Chamber, Level, Resolution, Stage
+from tests import progress_records
 from tests.api.test_api import JURISDICTIONS_URL, LIST_URL, STATES_URL
 
-PATHS = {"/api/", "/api/resolutions/", "/api/resolutions/{id}/", "/api/jurisdictions/", "/api/states/"}
+PATHS = {
+    "/api/",
+    "/api/resolutions/",
+    "/api/resolutions/{id}/",
+    "/api/actions/",
+    "/api/jurisdictions/",
+    "/api/states/",
+}
 CDN_HOSTS = (
     "cdn.jsdelivr.net",
     "unpkg.com",
@@ -118,6 +126,91 @@ def test_bad_request_matches_the_schema(client, schema):
         response = client.get(url)
         assert response.status_code == 404
         assert not list(validator_for(schema, path, "404").iter_errors(response.json())), url
+
+
+# --- stages, sessions and actions (issue 15) ---------------------------------------------------------
+
+
+def properties(schema, name):
+    return schema["components"]["schemas"][name]["properties"]
+
+
+def resolve(schema, node):
+    """The schema a property points to through `$ref` or `allOf: [$ref]`."""
+    ref = node.get("$ref") or next((part["$ref"] for part in node.get("allOf", []) if "$ref" in part), None)
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else node
+
+
+def test_a_resolution_s_progress_fields_are_documented(schema):
+    fields = properties(schema, "Resolution")
+    stage = fields["stage"]
+    assert resolve(schema, stage)["enum"] == Stage.values
+    for value in Stage.values:  # each value is explained, with its rule
+        assert f"`{value}`: " in stage["description"]
+    assert "session_ended" in stage["description"]
+    partial_date = {"type": "string", "nullable": True, "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
+    assert partial_date.items() <= fields["latest_action_on"].items()
+    assert "latest action" in fields["latest_action_on"]["description"]
+    assert fields["latest_action"]["type"] == "string" and fields["latest_action"]["nullable"] is True
+    assert "latest recorded action" in fields["latest_action"]["description"]
+    assert fields["session"]["nullable"] is True and "session or Congress" in fields["session"]["description"]
+    session = resolve(schema, fields["session"])["properties"]
+    assert {"name", "start_on", "end_on"} <= set(session)
+    assert session["start_on"]["format"] == session["end_on"]["format"] == "date"
+    assert fields["session_ended"]["type"] == "boolean"
+    assert "outcome is not yet recorded" in fields["session_ended"]["description"]
+    assert fields["actions_api_url"]["format"] == "uri"
+    for name in ("stage", "latest_action", "latest_action_on", "latest_action_on_precision", "session"):
+        assert fields[name]["readOnly"] is True and fields[name]["description"], name
+
+
+def test_an_action_s_fields_are_documented(schema):
+    fields = properties(schema, "Action")
+    assert set(fields) == {
+        "id", "url", "resolution", "resolution_url", "resolution_api_url", "headline", "date",
+        "date_precision", "chamber", "classification", "description", "source_url", "created_at", "updated_at",
+    }  # fmt: skip
+    assert resolve(schema, fields["classification"])["enum"] == ActionClassification.values
+    assert {part["$ref"].rsplit("/", 1)[1] for part in fields["chamber"]["oneOf"]} == {
+        "ChamberEnum",
+        "NullEnum",
+    }
+    assert schema["components"]["schemas"]["ChamberEnum"]["enum"] == Chamber.values
+    assert fields["date"]["pattern"] == r"^\d{4}(-\d{2}(-\d{2})?)?$"
+    for name, field in fields.items():
+        if name not in ("id", "updated_at"):
+            assert field.get("description"), name
+
+
+def test_the_stage_session_and_ordering_parameters_are_documented(schema):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/resolutions/"]["get"]["parameters"]}
+    assert parameters["stage"]["explode"] is True
+    assert sorted(parameters["stage"]["schema"]["items"]["enum"]) == sorted(Stage.values)
+    assert parameters["session"]["schema"] == {"type": "integer"}
+    assert {"latest_action", "-latest_action"} <= set(parameters["ordering"]["schema"]["items"]["enum"])
+    actions = {p["name"]: p for p in schema["paths"]["/api/actions/"]["get"]["parameters"]}
+    assert set(actions) == {*ActionFilter.base_filters, "page", "page_size"} == {
+        "resolution", "classification", "page", "page_size",
+    }  # fmt: skip
+    assert {"200", "400", "404"} <= set(schema["paths"]["/api/actions/"]["get"]["responses"])
+
+
+@pytest.mark.django_db
+def test_progress_responses_match_the_schema(client, schema):
+    records = progress_records.build()
+    checks = [
+        ("/api/resolutions/", f"{LIST_URL}?page_size=500"),
+        ("/api/resolutions/{id}/", f"{LIST_URL}{records[0].pk}/"),
+        ("/api/actions/", "/api/actions/?page_size=500"),
+    ]
+    for path, url in checks:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        errors = list(validator_for(schema, path).iter_errors(response.json()))
+        assert not errors, (url, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]])
+    response = client.get("/api/actions/", {"resolution": "abc"})
+    assert response.status_code == 400
+    assert not list(validator_for(schema, "/api/actions/", "400").iter_errors(response.json()))
 
 
 # --- the schema and the docs over HTTP --------------------------------------------------------

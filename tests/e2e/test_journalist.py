@@ -4,6 +4,8 @@ import csv
 
 import pytest
 
+from tests.e2e.conftest import axe_violations, format_violations
+
 pytestmark = pytest.mark.e2e
 
 
@@ -36,3 +38,33 @@ def test_filter_share_and_download(site, page, browser):
     assert len(rows) == rows_on_page
     assert {row["state"] for row in rows} == {"AL"}
     assert {row["level"] for row in rows} == {"county"}
+
+
+def test_filter_by_stage_then_download_the_same_rows(site, page):
+    page.goto(site.url("/resolutions/"))
+    page.get_by_role("checkbox", name="Signed or adopted").check()
+    page.get_by_role("checkbox", name="In force").check()
+    page.get_by_label("Sort by").select_option(label="Latest action (newest first)")
+    page.get_by_role("button", name="Show results").click()
+    page.wait_for_url("**/resolutions/?*stage=adopted*")
+    assert "stage=in_force" in page.url and "ordering=-latest_action" in page.url
+    header = [cell.strip() for cell in page.locator("main table thead th").all_text_contents()]
+    stage_column = header.index("Stage")
+    rows = page.locator("main table tbody tr")
+    stages = [rows.nth(i).locator("td").nth(stage_column).text_content().strip() for i in range(rows.count())]
+    assert stages and set(stages) <= {"Signed or adopted", "In force"}
+    assert page.get_by_role("checkbox", name="In force").is_checked()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    with open(download_info.value.path(), encoding="utf-8-sig") as downloaded:
+        exported = list(csv.DictReader(downloaded))
+    assert len(exported) == len(stages)
+    assert {row["stage"] for row in exported} <= {"adopted", "in_force"}
+
+
+@pytest.mark.parametrize("path", ["/resolutions/?stage=adopted&stage=introduced", "/data/"])
+def test_the_list_and_data_pages_have_no_serious_accessibility_violations(site, page, path):
+    page.goto(site.url(path))
+    violations = axe_violations(page)
+    assert not violations, format_violations(violations)
