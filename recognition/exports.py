@@ -153,7 +153,7 @@ def _row_cells(row, source_urls, url_template, today, *, staff):
         population_year,
         kind,
         status,
-        stage,
+        stages.current_stage(stage, effective_on, effective_precision, today),
         stored_isoformat(introduced_on, introduced_precision),
         stored_isoformat(adopted_on, adopted_precision),
         stored_isoformat(effective_on, effective_precision),

@@ -100,6 +100,7 @@ class ResolutionFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
     stage = django_filters.MultipleChoiceFilter(
         choices=Stage.choices,
+        method="at_stages",
         label="Stage",
         help_text="Where a measure stands, from its recorded actions and status. Repeatable.",
     )
@@ -165,6 +166,9 @@ class ResolutionFilter(django_filters.FilterSet):
             queryset = Resolution.objects.published()
         queryset = queryset.with_jurisdiction().annotate(state_code=state_code_expression())
         super().__init__(data, queryset, **kwargs)
+
+    def at_stages(self, queryset, name, value):
+        return queryset.in_stages(value) if value else queryset
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -7,6 +7,7 @@ explains the rest to a person. Reads go through QuerySet methods
 
 import contextlib
 import contextvars
+import datetime
 import unicodedata
 
 from django.conf import settings
@@ -355,6 +356,16 @@ def state_code_expression(path="jurisdiction__"):
     )
 
 
+def _effective_date_passed(today):
+    """Q: the recorded effective date has come, the whole of its period (as `stages.in_force_by_date`)."""
+    tomorrow = today + datetime.timedelta(days=1)
+    return (
+        Q(effective_on_precision=Precision.DAY, effective_on__lt=tomorrow)
+        | Q(effective_on_precision=Precision.MONTH, effective_on__lt=tomorrow.replace(day=1))
+        | Q(effective_on_precision=Precision.YEAR, effective_on__lt=tomorrow.replace(month=1, day=1))
+    )
+
+
 class ResolutionQuerySet(PublicDataQuerySet):
     def published(self):
         return self.filter(published=True)
@@ -379,6 +390,17 @@ class ResolutionQuerySet(PublicDataQuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
     bulk_create.alters_data = True
+
+    def in_stages(self, values, today=None):
+        """Measures at any of these stages as of `today` (the stored stage, with the effective-date rule)."""
+        today = today or timezone.localdate()
+        came = _effective_date_passed(today)
+        wanted = Q(stage__in=[value for value in values if value not in (Stage.ADOPTED, Stage.IN_FORCE)])
+        if Stage.ADOPTED in values:
+            wanted |= Q(stage=Stage.ADOPTED) & ~came
+        if Stage.IN_FORCE in values:
+            wanted |= Q(stage=Stage.IN_FORCE) | (Q(stage=Stage.ADOPTED) & came)
+        return self.filter(wanted)
 
     def session_ended(self, today=None):
         """Pending measures whose session is over: staff must record the outcome (never assumed)."""
@@ -665,11 +687,18 @@ class Resolution(models.Model):
         return stages.session_ended(self.status, end, timezone.localdate())
 
     @property
+    def current_stage(self):
+        """The stage as of today: the stored one, in force once the effective date has come."""
+        return stages.current_stage(
+            self.stage, self.effective_on, self.effective_on_precision, timezone.localdate()
+        )
+
+    @property
     def stage_label(self):
         """The stage as the public reads it: "Passed the upper chamber", or that the session ended."""
         if self.session_ended:
             return stages.SESSION_ENDED_LABEL
-        return self.get_stage_display()
+        return self.current_stage.label
 
     @property
     def stage_summary(self):
@@ -677,14 +706,17 @@ class Resolution(models.Model):
         if self.session_ended:
             return stages.SESSION_ENDED_LABEL
         latest = None
-        if self.latest_action_on:
+        current = self.current_stage
+        if current != self.stage:  # in force by its effective date: dated by it
+            latest = stages.Step(self.effective_on, self.effective_on_precision, "became-law")
+        elif self.latest_action_on:
             latest = stages.Step(self.latest_action_on, self.latest_action_on_precision, "introduction")
         jurisdiction = self.jurisdiction
         state = None
         if jurisdiction.level != Level.NATION:
             state = jurisdiction.usps if jurisdiction.level == Level.STATE else jurisdiction.parent.usps
         return stages.summary(
-            stages.Progress(stages.Stage(self.stage), latest=latest),
+            stages.Progress(current, latest=latest),
             state=state,
             one_body=stages.is_one_body(self.jurisdiction.level, self.kind),
         )

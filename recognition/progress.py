@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import ExtractYear
-from django.utils import timezone
 
 from . import coverage as people_rules
 from . import stages
@@ -531,13 +530,10 @@ def _origin_chamber(resolution, ordered, reached):
 def _reached(resolution, ordered, usps):
     """How far the measure went, and the action that ended it (None when it did not end, or no action says).
 
-    The stored stage, except that an ended measure is shown where it stopped, and an adopted one
-    whose recorded effective date has come is in force (the stage counts only a "became law" action).
+    The stage as of today (in force once the effective date has come), except that an ended
+    measure is shown where it stopped.
     """
-    stage = stages.Stage(resolution.stage)
-    effective = resolution.effective
-    if stage is stages.Stage.ADOPTED and effective and effective.start <= timezone.localdate():
-        return stages.Stage.IN_FORCE, None
+    stage = resolution.current_stage
     if not stage.ended:
         return stage, None
     endings = (_CLASSIFICATION.EXECUTIVE_VETO, _CLASSIFICATION.FAILURE, _CLASSIFICATION.WITHDRAWAL)

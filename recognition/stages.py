@@ -19,6 +19,10 @@ The rules, in words:
   signature adopts it.
 * A veto, failure or withdrawal ends a measure, until a later action takes it
   further than it had gone before (a veto overridden by "became law").
+* An adopted measure is in force once its recorded effective date has come
+  (the whole period: "2022" from December 31, 2022), whether or not a "became law"
+  action is recorded. This is read on the day (`current_stage`), since the date
+  passes without any change to the record: the stored stage stays "adopted".
 * Status settles what actions do not record: an adopted measure whose actions
   stop short of a signature is "signed or adopted", a failed one with no final
   action "failed". Where the two contradict (a signature on a pending measure, a
@@ -114,7 +118,11 @@ class Stage(enum.StrEnum):
         "Signed or adopted",
         "Signed by the executive, or adopted by the body that votes on it (a resolution, an ordinance).",
     )
-    IN_FORCE = "in_force", "In force", "Became law and took effect."
+    IN_FORCE = (
+        "in_force",
+        "In force",
+        "Became law and took effect: a “became law” action, or its recorded effective date has come.",
+    )
     VETOED = "vetoed", "Vetoed", "The executive vetoed it, and no override is recorded."
     FAILED = "failed", "Failed", "It failed a vote, or died when its session ended."
     WITHDRAWN = "withdrawn", "Withdrawn", "Its sponsor withdrew it."
@@ -393,6 +401,19 @@ def summary(result: Progress, *, state=None, one_body=False):
     if result.latest is not None:
         phrase += f", {display_date(result.latest.on, result.latest.precision)}"
     return f"{phrase}; {next_step}" if next_step else phrase
+
+
+def in_force_by_date(effective_on, effective_precision, today):
+    """The recorded effective date has come, the whole of its period (None: no date)."""
+    return effective_on is not None and _period_end(effective_on, effective_precision) <= today
+
+
+def current_stage(stage, effective_on, effective_precision, today):
+    """The stage as of `today`: an adopted measure whose effective date has come is in force."""
+    stage = Stage(stage)
+    if stage is Stage.ADOPTED and in_force_by_date(effective_on, effective_precision, today):
+        return Stage.IN_FORCE
+    return stage
 
 
 def session_ended(status, session_end, today):

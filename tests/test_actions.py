@@ -1,6 +1,8 @@
 """Actions and sessions in the database: the stored stage follows every write, and contradictions are refused."""
 
+import csv
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -167,3 +169,40 @@ def test_the_about_page_states_every_stage_rule(client):
     for stage in Stage:
         assert stage.label in html
     assert "Session ended; outcome not yet recorded" in html
+
+
+def test_in_force_by_effective_date_is_the_same_on_the_list_csv_and_api(client, monkeypatch):
+    """The stored stage stays "adopted"; the effective date's coming makes it in force, everywhere at once."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2026, 11, 29))  # November not over
+
+    def statute(usps, title, effective_on=None, precision=""):
+        return ResolutionFactory(
+            jurisdiction=get_state(usps),
+            kind=Kind.STATUTE,
+            title=title,
+            effective_on=effective_on,
+            effective_on_precision=precision,
+        )
+
+    came = statute("TX", "Came", datetime.date(2019, 9, 1), "day")
+    month_not_over = statute("MO", "Month not over", datetime.date(2026, 11, 1), "month")
+    no_date = statute("WA", "No date")
+    assert {r.stage for r in (came, month_not_over, no_date)} == {Stage.ADOPTED}
+
+    def listed(stage):
+        in_list = {r.title for r in client.get("/resolutions/", {"stage": stage}).context["page_obj"]}
+        api = client.get("/api/resolutions/", {"stage": stage, "format": "json"}).json()["results"]
+        assert {row["title"] for row in api} == in_list
+        assert {row["stage"] for row in api} <= {stage}
+        rows = list(
+            csv.DictReader(
+                io.StringIO(client.get("/resolutions.csv", {"stage": stage}).getvalue().decode("utf-8-sig"))
+            )
+        )
+        assert {row["title"] for row in rows} == in_list
+        assert {row["stage"] for row in rows} <= {stage}
+        return in_list
+
+    assert listed("in_force") == {"Came"}
+    assert listed("adopted") == {"Month not over", "No date"}
+    assert Resolution.objects.get(pk=came.pk).stage_label == "In force"

@@ -317,3 +317,31 @@ def test_a_later_action_never_moves_a_measure_backwards_except_by_ending_it(hist
     else:
         assert not after.ended
         assert rank(after) >= rank(before)
+
+
+# --- In force by the effective date -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("effective", "precision", "today", "in_force"),
+    [
+        ("2022-07-01", "day", "2022-06-30", False),
+        ("2022-07-01", "day", "2022-07-01", True),  # in force on the day itself
+        ("2023-08-01", "month", "2023-08-30", False),  # "August 2023": certain only once August is over
+        ("2023-08-01", "month", "2023-08-31", True),
+        ("2022-01-01", "year", "2022-12-30", False),
+        ("2022-01-01", "year", "2022-12-31", True),
+    ],
+)
+def test_an_adopted_measure_is_in_force_once_its_whole_effective_period_has_come(
+    effective, precision, today, in_force
+):
+    stage = stages.current_stage(Stage.ADOPTED, day(effective), precision, day(today))
+    assert stage == (Stage.IN_FORCE if in_force else Stage.ADOPTED)
+
+
+def test_only_an_adopted_measure_comes_into_force_by_date():
+    for stage in Stage:
+        if stage is not Stage.ADOPTED:
+            assert stages.current_stage(stage, day("2001-01-01"), "day", day("2026-01-01")) == stage
+    assert stages.current_stage(Stage.ADOPTED, None, "", day("2026-01-01")) == Stage.ADOPTED

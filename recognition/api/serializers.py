@@ -220,7 +220,9 @@ class ResolutionSerializer(serializers.ModelSerializer):
     adopted_on_precision = PrecisionField()
     effective_on = PartialDateField(source="effective")
     effective_on_precision = PrecisionField()
-    stage = serializers.ChoiceField(choices=Stage.choices, read_only=True, help_text=STAGE_HELP)
+    stage = serializers.ChoiceField(
+        choices=Stage.choices, source="current_stage", read_only=True, help_text=STAGE_HELP
+    )
     latest_action = BlankAsNullCharField(
         help_text="Its latest recorded action, in one sentence; null when no action is recorded. "
         "Every action: `actions_api_url`."
