@@ -39,9 +39,11 @@ COLUMNS = (
     "confidence",
 )  # fmt: skip
 
-# The file says "federal" where the model says "nation": the file speaks as people do.
+# The file says "federal" where the model says "nation": the file speaks as people do ("nation", as the
+# site's own CSV downloads say, is taken too, so a download can be imported back).
 FILE_LEVELS = {
     "federal": Level.NATION,
+    "nation": Level.NATION,
     "state": Level.STATE,
     "county": Level.COUNTY,
     "place": Level.PLACE,

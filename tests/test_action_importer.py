@@ -284,7 +284,7 @@ BAD_ROWS = {
     "unknown state": ({"level": "state", "state": "ZZ"}, "state", "unknown state “ZZ”"),
     "state blank for a state row": ({"level": "state"}, "state", "required for a state row"),
     "state on a federal row": ({"state": "AL"}, "state", "a federal row has no state"),
-    "unknown level": ({"level": "city"}, "level", "federal, state, county, place, district"),
+    "unknown level": ({"level": "city"}, "level", "federal, nation, state, county, place, district"),
     "impossible date": ({"date": "2025-02-30"}, "date", "February 2025 has 28 days"),
     "impossible month": ({"date": "2025-13"}, "date", "There is no month 13"),
     "year out of range": ({"date": "1025"}, "date", "Check the year: 1025 is not between 1900"),

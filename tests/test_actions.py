@@ -206,3 +206,26 @@ def test_in_force_by_effective_date_is_the_same_on_the_list_csv_and_api(client, 
     assert listed("in_force") == {"Came"}
     assert listed("adopted") == {"Month not over", "No date"}
     assert Resolution.objects.get(pk=came.pk).stage_label == "In force"
+
+
+def test_the_actions_download_imports_back_as_it_is(client):
+    """/actions.csv is in the importer's own format: imported back, it changes nothing."""
+    from recognition.action_importer import import_actions
+
+    bill = federal_bill()
+    act(bill, "2025-02-25", "introduction", "upper", description="Introduced in the Senate")
+    act(bill, "2025-09-01", "passage", "upper", precision="month", description="Passed the Senate")
+    law = ResolutionFactory(jurisdiction=get_state("AL"), kind=Kind.STATUTE, identifier="HB 414")
+    act(law, "2022-04-18", "executive-signature", "executive", description="Signed by Governor Ivey")
+    download = client.get("/actions.csv").getvalue()
+    rows = list(csv.DictReader(io.StringIO(download.decode("utf-8-sig"))))
+    assert sorted((row["identifier"], row["date"]) for row in rows) == [
+        ("HB 414", "2022-04-18"),
+        ("S. 725", "2025-02-25"),
+        ("S. 725", "2025-09"),
+    ]
+    before = versioning.current_version()
+    report = import_actions(download)
+    assert report.ok, report.errors
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 3)
+    assert versioning.current_version() == before

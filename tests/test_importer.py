@@ -605,7 +605,7 @@ BAD_ROWS = {
     "year out of range": ({"adopted_on": "1022"}, "adopted_on", "Check the year: 1022 is not between 1900"),
     "malformed date": ({"introduced_on": "22"}, "introduced_on", "a year (2022), a year and month (2022-09)"),
     "malformed access date": ({"source_accessed": "2024-01"}, "source_accessed", "YYYY-MM-DD"),
-    "unknown level": ({"level": "city"}, "level", "federal, state, county, place, district"),
+    "unknown level": ({"level": "city"}, "level", "federal, nation, state, county, place, district"),
     "unknown kind": ({"kind": "law"}, "kind", "statute, resolution, proclamation"),
     "unknown status": ({"status": "passed"}, "status", "introduced, adopted, failed"),
     "unknown confidence": ({"confidence": "sure"}, "confidence", "high, medium, low"),

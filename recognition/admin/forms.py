@@ -226,7 +226,8 @@ class StandaloneActionForm(ActionAdminForm):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8 CSV with the starter dataset's header (save from a spreadsheet as “CSV UTF-8”). "
+        help_text="UTF-8 CSV with the header of the starter dataset (records) or of its actions file "
+        "(starter_actions.csv: a classification column and no kind); save from a spreadsheet as “CSV UTF-8”. "
         "At most 2 MB.",
     )
     overwrite = forms.BooleanField(

@@ -34,7 +34,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_JS = E2E_DIR / "assets" / "axe.min.js"
-STARTER_DATASET = "recognition/data/starter_dataset.csv"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -148,14 +147,16 @@ class Site:
 
 @pytest.fixture
 def site(live_server):
-    """The live server with reference geography and the starter dataset, as `make run` serves them.
+    """The live server with reference geography, the Congresses and the starter dataset with its actions, as
+    `make run` serves them.
 
     Loaded per test: the live server's transactional database is flushed after each one.
     """
     quiet = io.StringIO()
     call_command("load_geography", verbosity=0, stdout=quiet)
     call_command("load_population", verbosity=0, stdout=quiet)
-    call_command("import_resolutions", STARTER_DATASET, verbosity=0, stdout=quiet)
+    call_command("load_congresses", verbosity=0, stdout=quiet)
+    call_command("load_starter_dataset", verbosity=0, stdout=quiet)
     return Site(live_server.url)
 
 
