@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from recognition.models import Resolution
+from recognition.models import Action, Resolution
 from tests.e2e.conftest import axe_violations, format_violations
 from tests.e2e.test_staff import publisher, sign_in_as_publisher  # noqa: F401 (a fixture)
 from tests.test_action_importer import STARTER_ACTIONS, starter_action_rows
@@ -14,6 +14,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_publisher_imports_the_starter_actions(site, page, publisher):  # noqa: F811
+    Action.objects.all().delete()  # the site is set up with them: start from the measures alone
+    assert Resolution.objects.get(identifier="S. 725").stage == "introduced"
     sign_in_as_publisher(page, site)
     page.goto(site.url("/admin/recognition/resolution/import/"))
     page.get_by_label("CSV file").set_input_files(str(STARTER_ACTIONS))
