@@ -161,7 +161,8 @@ class ResolutionFeed(Feed):
             state = measure.jurisdiction.state
             values = (state and state.usps, measure.get_kind_display(), item.get_classification_display())
         else:
-            values = (item.state_code, item.get_kind_display(), item.get_status_display())
+            status = item.stage_label if item.session_ended else item.get_status_display()
+            values = (item.state_code, item.get_kind_display(), status)
         return [value for value in values if value]
 
 

@@ -268,7 +268,8 @@ class ActionFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, **kwargs):
         if queryset is None:
             queryset = Action.objects.published()
-        super().__init__(data, queryset.order_by("resolution_id", "on", "pk"), **kwargs)
+        queryset = queryset.chronological()
+        super().__init__(data, queryset.order_by("resolution_id", *queryset.query.order_by), **kwargs)
 
 
 # The text a resolution is found by. The same expression backs a GIN index on

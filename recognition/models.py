@@ -15,7 +15,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce, Length, Lower, TruncMonth, TruncYear
+from django.db.models.functions import (
+    Coalesce,
+    ExtractDay,
+    ExtractMonth,
+    ExtractYear,
+    Length,
+    Lower,
+    TruncMonth,
+    TruncYear,
+)
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
@@ -402,6 +411,12 @@ class ResolutionQuerySet(PublicDataQuerySet):
             wanted |= Q(stage=Stage.IN_FORCE) | (Q(stage=Stage.ADOPTED) & came)
         return self.filter(wanted)
 
+    def counting(self, today=None):
+        """What may count toward a status: not failed, and not pending past the end of its session
+        (its outcome is unknown: it is no longer a pending bill)."""
+        ended = Q(status=Status.INTRODUCED, session__end_on__lt=today or timezone.localdate())
+        return self.exclude(status=Status.FAILED).exclude(ended)
+
     def session_ended(self, today=None):
         """Pending measures whose session is over: staff must record the outcome (never assumed)."""
         return self.filter(status=Status.INTRODUCED, session__end_on__lt=today or timezone.localdate())
@@ -491,6 +506,17 @@ class LegislativeSession(models.Model):
             raise ValidationError({"jurisdiction": "A session belongs to the nation (Congress) or a state."})
         if self.start_on and self.end_on and self.end_on <= self.start_on:
             raise ValidationError({"end_on": "A session ends after it starts."})
+        if self.jurisdiction_id:
+            # Checked here too: a form that shows the legislature read-only leaves the constraint unchecked.
+            taken = LegislativeSession.objects.filter(jurisdiction_id=self.jurisdiction_id, name=self.name)
+            if taken.exclude(pk=self.pk).exists():
+                raise ValidationError(
+                    {"name": f"{self.jurisdiction} already has a session named {self.name}."}
+                )
+            if self.pk and self.measures.exclude(Q(jurisdiction_id=self.jurisdiction_id)).exists():
+                raise ValidationError(
+                    {"jurisdiction": "This session holds measures of another legislature: it keeps its own."}
+                )
 
 
 class Resolution(models.Model):
@@ -875,12 +901,24 @@ class ActionQuerySet(PublicDataQuerySet):
         return self.filter(resolution__published=True)
 
     def chronological(self):
-        """Oldest first, as a measure's history reads; actions in one period keep their recorded order.
+        """Oldest first, in the order the stage rules read a measure's actions.
 
-        The stage rules place a vaguer date at the end of its period; this database order is
-        close to it and is only used where the order is shown, never to decide a stage.
+        A date known to the month or year sorts after the days of its period, actions of one
+        period in the order of a measure's life, then as recorded: the same order as the rules'
+        own sort, so every list of actions (page, CSV, API) reads the same.
         """
-        return self.order_by("on", "pk")
+        month = Case(When(on_precision=Precision.YEAR, then=Value(13)), default=ExtractMonth("on"))
+        day = Case(
+            When(on_precision__in=[Precision.YEAR, Precision.MONTH], then=Value(32)), default=ExtractDay("on")
+        )
+        life = Case(
+            *(
+                When(classification=value, then=Value(index))
+                for index, value in enumerate(stages.Classification)
+            ),
+            default=Value(len(stages.Classification)),
+        )
+        return self.order_by(ExtractYear("on"), month, day, life, "pk")
 
 
 class Action(models.Model):
@@ -961,7 +999,7 @@ class Action(models.Model):
         }[self.classification]
         if self.classification == ActionClassification.PASSAGE and where:
             return f"{name} passed {where}"
-        if self.classification in (ActionClassification.INTRODUCTION,) and where:
+        if self.classification == ActionClassification.INTRODUCTION and where:
             return f"{name} introduced in {where}"
         if (
             self.classification

@@ -46,7 +46,7 @@ class Region:
 def counted_measures(queryset=None):
     """Published measures that can count toward a status, as `status.Measure`s (one query)."""
     queryset = Resolution.objects.published() if queryset is None else queryset
-    rows = queryset.exclude(status=Status.FAILED).values_list(*rules.MEASURE_FIELDS, *rules.DISPLAY_FIELDS)
+    rows = queryset.counting().values_list(*rules.MEASURE_FIELDS, *rules.DISPLAY_FIELDS)
     return rules.measures_from_rows(rows)
 
 
@@ -90,7 +90,8 @@ def status_inputs():
     """
     state_rows = (
         Resolution.objects.published()
-        .filter(jurisdiction__level=Level.STATE, status__in=[Status.ADOPTED, Status.INTRODUCED])
+        .counting()
+        .filter(jurisdiction__level=Level.STATE)
         .order_by()
         .values_list("jurisdiction__level", "jurisdiction__usps", "kind", "status")
         .distinct()
@@ -616,7 +617,11 @@ def stage_bar(resolution, actions):
     # A measure recorded as adopted without its actions is dated by its adoption.
     adoption = {"adopted": resolution.adopted} if resolution.status == Status.ADOPTED else {}
     steps = []
+    # Steps the record's dates or actions show; the ones before the last of them are implied by it.
+    last_shown = max((index for index, (_key, _name, date) in enumerate(plan) if date), default=0)
     for index, (key, name, date) in enumerate(plan):
+        if last_shown < index < current and not (date or adoption.get(key)):
+            continue  # implied by the status alone (adopted, no action recorded): not drawn as if known
         if index < current or (index == current and stage.ended):
             steps.append(BarStep(name, "done", date or adoption.get(key)))
         elif index == current:

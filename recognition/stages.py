@@ -128,10 +128,6 @@ class Stage(enum.StrEnum):
     WITHDRAWN = "withdrawn", "Withdrawn", "Its sponsor withdrew it."
 
     @property
-    def pending(self):
-        return self in PENDING_STAGES
-
-    @property
     def ended(self):
         """A veto, failure or withdrawal."""
         return self in ENDED_STAGES

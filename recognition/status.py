@@ -74,7 +74,11 @@ class StateStatus(_RankedStatus):
         "State resolution",
         "The state adopted a resolution or a proclamation (or an ordinance), but no law.",
     )
-    PENDING = "pending", "Pending state bill", "A state measure has been introduced and not yet adopted."
+    PENDING = (
+        "pending",
+        "Pending state bill",
+        "A state measure has been introduced and not yet adopted, and its session has not ended.",
+    )
     LOCAL = (
         "local",
         "Local action only",

@@ -5,6 +5,7 @@ import datetime
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -229,3 +230,51 @@ def test_the_actions_download_imports_back_as_it_is(client):
     assert report.ok, report.errors
     assert (report.created, report.updated, report.unchanged) == (0, 0, 3)
     assert versioning.current_version() == before
+
+
+def test_a_bill_whose_session_ended_is_no_longer_a_pending_state_bill(client, monkeypatch):
+    wyoming = get_state("WY")
+    ended = LegislativeSession.objects.create(
+        jurisdiction=wyoming,
+        name="2026 Budget Session",
+        start_on=datetime.date(2026, 2, 9),
+        end_on=datetime.date(2026, 3, 6),
+    )
+    ResolutionFactory(
+        jurisdiction=wyoming,
+        kind=Kind.BILL,
+        status=Status.INTRODUCED,
+        identifier="HB 1",
+        title="Wyoming bill",
+        adopted_on=None,
+        adopted_on_precision="",
+        session=ended,
+    )
+    monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2026, 3, 6))  # its last day
+    assert "Pending state bill" in client.get("/states/wy/").content.decode()
+    monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2026, 3, 7))
+    cache.clear()
+    state_page = client.get("/states/wy/").content.decode()
+    assert "Pending state bill" not in state_page.split("<main", 1)[1].split("legend", 1)[0]
+    listed = client.get("/resolutions/", {"state": "WY"}).content.decode()
+    table = listed[listed.index("<table") :]
+    assert "Session ended" in table and "Introduced (pending)" not in table
+    feed = client.get("/feeds/resolutions/", {"state": "WY"}).content.decode()
+    assert "Introduced (pending)" not in feed
+
+
+def test_every_list_of_actions_reads_in_the_same_order_as_the_rules(client):
+    """S. 725: reported on September 2, passed "September 2025": the CSV and API list the report first."""
+    bill = federal_bill()
+    act(bill, "2025-09-01", "passage", "upper", precision="month", description="Passed the Senate")
+    act(bill, "2025-09-02", "committee-passage", "upper", description="Reported by committee")
+    act(bill, "2025-02-25", "referral-committee", "upper", description="Referred")
+    act(bill, "2025-02-25", "introduction", "upper", description="Introduced")
+    expected = ["Introduced", "Referred", "Reported by committee", "Passed the Senate"]
+    rows = csv.DictReader(io.StringIO(client.get("/actions.csv").getvalue().decode("utf-8-sig")))
+    assert [row["description"] for row in rows] == expected
+    api = client.get("/api/actions/", {"format": "json"}).json()["results"]
+    assert [row["description"] for row in api] == expected
+    page = client.get(bill.get_absolute_url()).content.decode()
+    page = page[page.index(">Actions</h2>") :]
+    assert [page.index(text) for text in expected] == sorted(page.index(text) for text in expected)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from recognition import roles
 from recognition.admin import quality
-from recognition.models import Action, Confidence, Resolution, Status
+from recognition.models import Action, Confidence, Kind, Resolution, Status
 from tests.conftest import ResolutionFactory, get_county, get_state
 from tests.legislative import act, bill, session
 from tests.staff import make_user, signed_in
@@ -594,3 +594,60 @@ def test_the_desk_waits_for_the_end_of_the_session():
     measure.status = Status.FAILED
     measure.save()
     assert list(quality.session_ended(today=datetime.date(2027, 1, 4))) == []
+
+
+# --- found in review ---------------------------------------------------------------------------------
+
+
+def test_two_actions_may_trade_dates_in_one_submit(publisher_client):
+    """Two House passages entered the wrong way round: corrected at once, each keeps its history."""
+    measure = bill()
+    first = act(measure, "2025-03-01", "passage", "lower", "Passed the House.")
+    second = act(measure, "2025-05-01", "passage", "lower", "The House agreed to the Senate's amendments.")
+    response = edit(
+        publisher_client, measure, **{"actions-0-date": "2025-05-01", "actions-1-date": "2025-03-01"}
+    )
+    assert response.status_code == 302, errors_of(response)
+    dates = dict(measure.actions.values_list("pk", "on"))
+    assert dates == {first.pk: datetime.date(2025, 5, 1), second.pk: datetime.date(2025, 3, 1)}
+    # The history holds what was recorded and what it became, never the parking date.
+    assert {h.on.year for h in first.history.all()} == {2025}
+
+
+def test_a_session_name_its_legislature_already_uses_is_refused_in_words(client, admin_user):
+    client.force_login(admin_user)
+    session("AL", "2025 Regular Session")
+    special = session("AL", "2025 First Special Session", start=(2025, 7, 1), end=(2025, 7, 20))
+    bill(session=special)  # its legislature is now shown read-only
+    url = reverse("admin:recognition_legislativesession_change", args=[special.pk])
+    data = form_data(client.get(url))
+    data["name"] = "2025 Regular Session"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "already has a session named 2025 Regular Session" in response.content.decode()
+    special.refresh_from_db()
+    assert special.name == "2025 First Special Session"
+
+
+def test_a_session_holding_measures_keeps_its_legislature_even_on_revert():
+    from django.core.exceptions import ValidationError
+
+    alabama = session("AL", "2025 Regular Session")
+    texas_bill = bill("TX")
+    alabama.jurisdiction = texas_bill.jurisdiction
+    alabama.save()
+    Resolution.objects.filter(pk=texas_bill.pk).update(session=alabama)
+    alabama.jurisdiction = get_state("AL")  # what reverting to its first version would do
+    with pytest.raises(ValidationError, match="keeps its own"):
+        alabama.full_clean()
+
+
+def test_an_adopted_resolution_without_actions_shows_no_steps_it_never_recorded(client):
+    """A state Senate's own resolution, adopted: no House step, no committee step drawn as done."""
+    resolution = bill("WV", status=Status.ADOPTED, kind=Kind.RESOLUTION, identifier="SR 42")
+    html = client.get(resolution.get_absolute_url()).content.decode()
+    bar = html[html.index('class="stagebar__steps') :]
+    bar = bar[: bar.index("</ol>")]
+    assert "Introduced" in bar and "Adopted" in bar
+    for never_recorded in ("In committee", "Passed committee", "Passed the Senate", "House of Delegates"):
+        assert never_recorded not in bar, never_recorded

@@ -2,6 +2,7 @@
 upload, and the moderation of public submissions."""
 
 import dataclasses
+import datetime
 
 from django import forms
 from django.contrib import admin
@@ -184,7 +185,14 @@ class ActionFormSet(BaseInlineFormSet):
             # Removals first, so that a changed or new action may take a removed one's date.
             for action in self.deleted_objects:
                 action.delete()
-            for action, _fields in self.changed_objects:
+            changed = [action for action, _fields in self.changed_objects]
+            # Two changed actions may trade dates (entered the wrong way round): each moved one is first
+            # parked on a date no action has, unrecorded, so no step of the swap repeats an action.
+            for parked, action in enumerate(changed, start=1):
+                Action.objects.filter(pk=action.pk).update(
+                    on=datetime.date(1, 1, 1) + datetime.timedelta(parked)
+                )
+            for action in changed:
                 action.save()
             for action in self.new_objects:
                 action.save()

@@ -154,7 +154,7 @@ class ResolutionAdmin(HistoryAdmin):
     autocomplete_fields = ["jurisdiction"]
     inlines = [SourceInline, legislative.ActionInline]
     date_hierarchy = "adopted_on"
-    readonly_fields = ["created_at", "updated_at", "current_stage", "latest_action_shown"]
+    readonly_fields = ["created_at", "updated_at", "stage_shown", "latest_action_shown"]
     actions = ["publish", "unpublish", "mark_verified_today"]
     fieldsets = [
         ("What", {"fields": ["kind", "status", "identifier", "title", "summary"]}),
@@ -178,7 +178,7 @@ class ResolutionAdmin(HistoryAdmin):
             "Progress",
             {
                 "description": "A bill's stage follows from its actions (below) and its status.",
-                "fields": ["session", "current_stage", "latest_action_shown"],
+                "fields": ["session", "stage_shown", "latest_action_shown"],
             },
         ),
         (
@@ -209,10 +209,11 @@ class ResolutionAdmin(HistoryAdmin):
     # --- legislative progress ---
 
     @admin.display(description="stage")
-    def current_stage(self, obj):
+    def stage_shown(self, obj):
+        """Today's stage, as the public pages say it (in force once the effective date has come)."""
         if obj.session_ended:
-            return f"{obj.get_stage_display()}: session ended on {obj.session.end_on}, record the outcome"
-        return obj.get_stage_display()
+            return f"{obj.current_stage.label}: session ended on {obj.session.end_on}, record the outcome"
+        return obj.current_stage.label
 
     @admin.display(description="latest action")
     def latest_action_shown(self, obj):
@@ -222,7 +223,7 @@ class ResolutionAdmin(HistoryAdmin):
         if obj is not None and not getattr(request, "reverting_history", False):
             return self.fieldsets
         # Derived on save from what is saved: nothing to show for a new record or an old version.
-        derived = {"current_stage", "latest_action_shown"}
+        derived = {"stage_shown", "latest_action_shown"}
         return [
             (name, {**options, "fields": [f for f in options["fields"] if f not in derived]})
             for name, options in self.fieldsets

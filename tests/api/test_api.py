@@ -577,17 +577,17 @@ def test_each_record_says_its_stage_latest_action_and_session(client, records):
         link = urlsplit(row["actions_api_url"])
         actions = api_rows(client, parse_qs(link.query), url=link.path)
         assert [action["id"] for action in actions] == [
-            a.pk for a in sorted(record.actions, key=lambda a: (a.on, a.pk))
+            a.pk for a in sorted(record.actions, key=lambda a: a.step.sort_key)
         ]
 
 
 def expected_actions(records, keep=lambda record: True):
-    """The published records' action ids: by measure, then by date (from the period's first day), then as recorded."""
+    """The published records' action ids: by measure, then in the order the stage rules read them."""
     chosen = [record for record in records if record.published and keep(record)]
     return [
         action.pk
         for record in sorted(chosen, key=lambda record: record.pk)
-        for action in sorted(record.actions, key=lambda action: (action.on, action.pk))
+        for action in sorted(record.actions, key=lambda action: action.step.sort_key)
     ]
 
 
