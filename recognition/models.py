@@ -366,7 +366,7 @@ def state_code_expression(path="jurisdiction__"):
 
 
 def _effective_date_passed(today):
-    """Q: the recorded effective date has come, the whole of its period (as `stages.in_force_by_date`)."""
+    """Q: the recorded effective date has come, the whole of its period (the pure rule's test, in SQL)."""
     tomorrow = today + datetime.timedelta(days=1)
     return (
         Q(effective_on_precision=Precision.DAY, effective_on__lt=tomorrow)
@@ -738,9 +738,7 @@ class Resolution(models.Model):
         elif self.latest_action_on:
             latest = stages.Step(self.latest_action_on, self.latest_action_on_precision, "introduction")
         jurisdiction = self.jurisdiction
-        state = None
-        if jurisdiction.level != Level.NATION:
-            state = jurisdiction.usps if jurisdiction.level == Level.STATE else jurisdiction.parent.usps
+        state = jurisdiction.state.usps if jurisdiction.state else None
         return stages.summary(
             stages.Progress(current, latest=latest),
             state=state,
@@ -982,9 +980,7 @@ class Action(models.Model):
         resolution = self.resolution
         name = resolution.identifier or resolution.title
         jurisdiction = resolution.jurisdiction
-        state = None
-        if jurisdiction.level != Level.NATION:
-            state = jurisdiction.usps if jurisdiction.level == Level.STATE else jurisdiction.parent.usps
+        state = jurisdiction.state.usps if jurisdiction.state else None
         where = stages.chamber_name(self.chamber, state)
         verb = {
             ActionClassification.INTRODUCTION: "introduced",
