@@ -19,6 +19,8 @@ TEST_SECRET_KEY := test-only-secret-key-not-for-production
 SERVE_SECRET := $(VENV)/.serve-secret
 ARGS ?=
 FILE ?=
+# pytest-xdist workers for `make test`: one per core by default; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 # `make run PORT=8001` when 8000 is taken.
 PORT ?= 8000
 
@@ -112,7 +114,7 @@ serve: $(RUNTIME_STAMP)
 test: export DJANGO_SECRET_KEY := $(TEST_SECRET_KEY)
 test: export DJANGO_ALLOW_ASYNC_UNSAFE := true
 test: $(DEV_STAMP)
-	$(VENV)/bin/pytest $(ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(ARGS)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
