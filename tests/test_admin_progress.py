@@ -651,3 +651,14 @@ def test_an_adopted_resolution_without_actions_shows_no_steps_it_never_recorded(
     assert "Introduced" in bar and "Adopted" in bar
     for never_recorded in ("In committee", "Passed committee", "Passed the Senate", "House of Delegates"):
         assert never_recorded not in bar, never_recorded
+
+
+def test_the_inline_lists_actions_in_the_order_the_public_page_does(publisher_client):
+    measure = bill()
+    passed = act(measure, "2025-09", "passage", "upper", "Passed the Senate.")
+    reported = act(measure, "2025-09-02", "committee-passage", "upper", "Reported by committee.")
+    introduced = act(measure, "2025-02-25", "introduction", "upper", "Introduced.")
+    response = publisher_client.get(change_url(measure))
+    inline = next(i for i in response.context["inline_admin_formsets"] if i.formset.model is Action)
+    shown = [form.instance.pk for form in inline.formset.forms if form.instance.pk]
+    assert shown == [introduced.pk, reported.pk, passed.pk]

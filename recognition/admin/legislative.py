@@ -37,6 +37,10 @@ class ActionInline(RecordPartInline, admin.StackedInline):
     fields = [("date", "chamber", "classification"), "description", ("source_url", "changes")]
     readonly_fields = ["changes"]
 
+    def get_queryset(self, request):
+        """In the order the public page lists them (a month-known action after the days of its month)."""
+        return super().get_queryset(request).chronological()
+
     def view_on_site(self, obj):
         return action_on_site(obj)
 
