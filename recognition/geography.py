@@ -38,6 +38,31 @@ def decode_shapes(topology: dict, object_name: str) -> dict[str, Shape]:
     return shapes
 
 
+def shared_borders(topology: dict, object_name: str) -> set[tuple[str, str]]:
+    """Pairs of features (ids, the smaller first) that share a border: at least one arc in common.
+
+    A topology stores each border once, as an arc both neighbors use, so this is exact at
+    the atlas's scale, across state lines too. The atlas is simplified: counties that meet at
+    a point may share a tiny arc there (San Juan, Utah and Montezuma, Colorado at the Four
+    Corners do), and count as neighbors.
+    """
+    users: dict[int, set[str]] = {}
+    for geometry in topology["objects"][object_name]["geometries"]:
+        feature_id = geometry.get("id")
+        if feature_id is None:
+            continue
+        ring_lists = geometry.get("arcs") or []
+        rings = ring_lists if geometry.get("type") == "Polygon" else [r for poly in ring_lists for r in poly]
+        for ring in rings:
+            for index in ring:
+                users.setdefault(~index if index < 0 else index, set()).add(str(feature_id))
+    pairs = set()
+    for features in users.values():
+        ordered = sorted(features)
+        pairs.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :])
+    return pairs
+
+
 def decode_arcs(topology: dict) -> list[Ring]:
     """Every arc as absolute points in tenths.
 

@@ -19,7 +19,7 @@ import us
 from django.db import transaction
 from django.utils.text import slugify
 
-from .geography import Shape, decode_shapes, feature_names
+from .geography import Shape, decode_shapes, feature_names, shared_borders
 from .models import Jurisdiction, Level
 
 ATLAS_DIR = Path(__file__).resolve().parent / "data" / "us-atlas"
@@ -50,6 +50,7 @@ class Atlas:
 
     shapes: dict[str, Shape]
     names: dict[str, str]
+    county_borders: set[tuple[str, str]] = field(default_factory=set)  # FIPS pairs sharing a border
 
 
 @dataclass
@@ -61,6 +62,7 @@ class GeographyReport:
     unmatched_shapes: dict[str, str] = field(default_factory=dict)  # atlas FIPS -> atlas name
     shapeless: dict[str, str] = field(default_factory=dict)  # FIPS -> jurisdiction with no atlas shape
     too_small: set[str] = field(default_factory=set)  # in the atlas, but collapses to nothing at 0.1
+    neighbors_added: int = 0  # pairs of counties newly recorded as sharing a border
     seconds: float = 0.0
 
     def summary_lines(self) -> list[str]:
@@ -75,6 +77,7 @@ class GeographyReport:
             ),
             f"Shapes: {self.shapes_attached[Level.STATE]} states, "
             f"{self.shapes_attached[Level.COUNTY]} counties.",
+            f"Neighboring counties: {self.neighbors_added} pairs sharing a border added.",
         ]
         if self.unmatched_shapes:
             listed = "; ".join(f"{fips} {name}" for fips, name in sorted(self.unmatched_shapes.items()))
@@ -113,7 +116,8 @@ def load_geography(
         nation = rows.sync(Level.NATION, [nation_values()], report)[0]
         states = rows.sync(Level.STATE, state_values(nation, atlas), report)
         state_pks = {state.fips: state.pk for state in states}
-        rows.sync(Level.COUNTY, county_values(state_pks, atlas), report)
+        counties = rows.sync(Level.COUNTY, county_values(state_pks, atlas), report)
+        report.neighbors_added = record_neighbors(counties, atlas)
     record_mismatches(report, atlas)
     report.seconds = time.perf_counter() - started
     return report
@@ -125,7 +129,27 @@ def read_atlas(states_path: Path = STATES_ATLAS, counties_path: Path = COUNTIES_
     return Atlas(
         shapes=decode_shapes(states, "states") | decode_shapes(counties, "counties"),
         names=feature_names(states, "states") | feature_names(counties, "counties"),
+        county_borders=shared_borders(counties, "counties"),
     )
+
+
+def record_neighbors(counties: list[Jurisdiction], atlas: Atlas) -> int:
+    """Record every pair of counties that share a border in the atlas (both ways); never removes one.
+
+    Computed once here, from the topology, so a county page reads its neighbors with one query.
+    Returns the number of pairs added.
+    """
+    pk_by_fips = {county.fips: county.pk for county in counties if county.fips}
+    Through = Jurisdiction.neighbors.through
+    existing = set(Through.objects.values_list("from_jurisdiction_id", "to_jurisdiction_id"))
+    added = []
+    for a, b in sorted(atlas.county_borders):
+        if a in pk_by_fips and b in pk_by_fips:
+            for source, target in ((pk_by_fips[a], pk_by_fips[b]), (pk_by_fips[b], pk_by_fips[a])):
+                if (source, target) not in existing:
+                    added.append(Through(from_jurisdiction_id=source, to_jurisdiction_id=target))
+    Through.objects.bulk_create(added, batch_size=2000)
+    return len(added) // 2
 
 
 def nation_values() -> dict:

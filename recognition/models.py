@@ -156,6 +156,12 @@ class Jurisdiction(models.Model):
     shape_viewbox = models.CharField(
         max_length=60, blank=True, help_text="Bounding box of the shape: “x y w h”."
     )
+    neighbors = models.ManyToManyField(
+        "self",
+        blank=True,
+        editable=False,
+        help_text="Counties that share a border with this one (across state lines too), from the atlas.",
+    )
 
     objects = JurisdictionQuerySet.as_manager()
     # Staff edits and imported places are recorded; the reference loaders write in bulk, without history
