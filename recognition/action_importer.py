@@ -27,7 +27,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from . import csvfile, stages
 from .csvfile import RowError
 from .dates import PartialDate
-from .importer import FILE_LEVELS, change_reason
+from .importer import FILE_LEVELS, Report, change_reason
 from .importer import Action as Outcome  # a row's outcome: created, updated, unchanged
 from .models import Action, ActionClassification, Chamber, Jurisdiction, Level, Resolution, name_key
 
@@ -92,35 +92,10 @@ class StageChange:
 
 
 @dataclass
-class ImportReport:
-    dry_run: bool
-    allow_publish: bool = True  # False: a row adding or changing an action of a published measure is an error
-    errors: list[RowError] = field(default_factory=list)
-    rows: list[RowResult] = field(default_factory=list)  # empty when there are errors
+class ImportReport(Report):
+    """`allow_publish` False: a row adding or changing an action of a published measure is an error."""
+
     stage_changes: list[StageChange] = field(default_factory=list)
-
-    @property
-    def ok(self):
-        return not self.errors
-
-    @property
-    def written(self):
-        return self.ok and not self.dry_run
-
-    def _count(self, outcome):
-        return sum(1 for row in self.rows if row.action == outcome)
-
-    @property
-    def created(self):
-        return self._count(Outcome.CREATED)
-
-    @property
-    def updated(self):
-        return self._count(Outcome.UPDATED)
-
-    @property
-    def unchanged(self):
-        return self._count(Outcome.UNCHANGED)
 
     @property
     def measures(self):

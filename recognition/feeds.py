@@ -161,8 +161,7 @@ class ResolutionFeed(Feed):
             state = measure.jurisdiction.state
             values = (state and state.usps, measure.get_kind_display(), item.get_classification_display())
         else:
-            status = item.stage_label if item.session_ended else item.get_status_display()
-            values = (item.state_code, item.get_kind_display(), status)
+            values = (item.state_code, item.get_kind_display(), item.status_label)
         return [value for value in values if value]
 
 

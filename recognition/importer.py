@@ -121,13 +121,13 @@ class NewJurisdiction:
 
 
 @dataclass
-class ImportReport:
+class Report:
+    """What an import did or, in a dry run, would do: its errors, or a result per row (`.action`)."""
+
     dry_run: bool
-    allow_publish: bool = True  # False: every row comes in as a draft (an editor's import)
-    overwrite: bool = False  # True: records staff changed since their import are updated all the same
+    allow_publish: bool = True
     errors: list[RowError] = field(default_factory=list)
-    rows: list[RowResult] = field(default_factory=list)  # empty when there are errors
-    new_jurisdictions: list[NewJurisdiction] = field(default_factory=list)
+    rows: list = field(default_factory=list)  # empty when there are errors
 
     @property
     def ok(self):
@@ -151,6 +151,14 @@ class ImportReport:
     @property
     def unchanged(self):
         return self._count(Action.UNCHANGED)
+
+
+@dataclass
+class ImportReport(Report):
+    """`allow_publish` False: every row comes in as a draft (an editor's import)."""
+
+    overwrite: bool = False  # True: records staff changed since their import are updated all the same
+    new_jurisdictions: list[NewJurisdiction] = field(default_factory=list)
 
     @property
     def skipped(self):

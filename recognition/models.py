@@ -310,20 +310,9 @@ class Status(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Stage(models.TextChoices):
-    """Where a measure stands (the rules: recognition/stages.py)."""
-
-    INTRODUCED = stages.Stage.INTRODUCED, stages.Stage.INTRODUCED.label
-    IN_COMMITTEE = stages.Stage.IN_COMMITTEE, stages.Stage.IN_COMMITTEE.label
-    PASSED_COMMITTEE = stages.Stage.PASSED_COMMITTEE, stages.Stage.PASSED_COMMITTEE.label
-    PASSED_LOWER = stages.Stage.PASSED_LOWER, stages.Stage.PASSED_LOWER.label
-    PASSED_UPPER = stages.Stage.PASSED_UPPER, stages.Stage.PASSED_UPPER.label
-    PASSED_BOTH = stages.Stage.PASSED_BOTH, stages.Stage.PASSED_BOTH.label
-    ADOPTED = stages.Stage.ADOPTED, stages.Stage.ADOPTED.label
-    IN_FORCE = stages.Stage.IN_FORCE, stages.Stage.IN_FORCE.label
-    VETOED = stages.Stage.VETOED, stages.Stage.VETOED.label
-    FAILED = stages.Stage.FAILED, stages.Stage.FAILED.label
-    WITHDRAWN = stages.Stage.WITHDRAWN, stages.Stage.WITHDRAWN.label
+# Where a measure stands: the pure rule's stages, as choices (values and labels from there, so they
+# cannot drift apart).
+Stage = models.TextChoices("Stage", [(stage.name, (stage.value, stage.label)) for stage in stages.Stage])
 
 
 class Chamber(models.TextChoices):
@@ -726,6 +715,11 @@ class Resolution(models.Model):
         )
 
     @property
+    def status_label(self):
+        """The status as lists and feeds say it: never "pending" once the session has ended."""
+        return "Session ended" if self.session_ended else self.get_status_display()
+
+    @property
     def stage_label(self):
         """The stage as the public reads it: "Passed the upper chamber", or that the session ended."""
         if self.session_ended:
@@ -988,28 +982,16 @@ class Action(models.Model):
         jurisdiction = resolution.jurisdiction
         state = jurisdiction.state.usps if jurisdiction.state else None
         where = stages.chamber_name(self.chamber, state)
-        verb = {
-            ActionClassification.INTRODUCTION: "introduced",
-            ActionClassification.REFERRAL_COMMITTEE: "referred to committee",
-            ActionClassification.COMMITTEE_PASSAGE: "passed committee",
-            ActionClassification.PASSAGE: "passed",
-            ActionClassification.EXECUTIVE_SIGNATURE: "signed",
-            ActionClassification.EXECUTIVE_VETO: "vetoed",
-            ActionClassification.BECAME_LAW: "became law",
-            ActionClassification.FAILURE: "failed",
-            ActionClassification.WITHDRAWAL: "withdrawn",
-        }[self.classification]
-        if self.classification == ActionClassification.PASSAGE and where:
+        verb = stages.Classification(self.classification).label.lower()  # "passed", "signed", ...
+        if not where:
+            return f"{name} {verb}"
+        if self.classification == ActionClassification.PASSAGE:
             return f"{name} passed {where}"
-        if self.classification == ActionClassification.INTRODUCTION and where:
+        if self.classification == ActionClassification.INTRODUCTION:
             return f"{name} introduced in {where}"
-        if (
-            self.classification
-            in (
-                ActionClassification.EXECUTIVE_SIGNATURE,
-                ActionClassification.EXECUTIVE_VETO,
-            )
-            and where
+        if self.classification in (
+            ActionClassification.EXECUTIVE_SIGNATURE,
+            ActionClassification.EXECUTIVE_VETO,
         ):
             return f"{name} {verb} by {where}"
         return f"{name} {verb}"

@@ -26,9 +26,10 @@ from django.core.cache import cache, caches
 from django.core.management import call_command
 
 from config.settings import redis_cache_settings
-from recognition import sharedcache
+from recognition import roles, sharedcache
 from recognition.models import Confidence, Jurisdiction, Kind, Level, Resolution, Source, Status
 from tests.redis_server import RedisServer
+from tests.staff import make_user, signed_in
 
 
 def in_ci():
@@ -107,6 +108,29 @@ def _database_breaker_closed(monkeypatch):
     from recognition import health
 
     monkeypatch.setattr(health, "breaker", health.CircuitBreaker())
+
+
+# Staff accounts and their signed-in clients (tests/staff.py), for the admin's tests.
+
+
+@pytest.fixture
+def editor(django_user_model):
+    return make_user(django_user_model, "editor", roles.EDITORS)
+
+
+@pytest.fixture
+def publisher(django_user_model):
+    return make_user(django_user_model, "publisher", roles.PUBLISHERS)
+
+
+@pytest.fixture
+def editor_client(editor):
+    return signed_in(editor)
+
+
+@pytest.fixture
+def publisher_client(publisher):
+    return signed_in(publisher)
 
 
 def get_state(usps):

@@ -13,37 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from recognition import roles
 from recognition.admin import quality
 from recognition.models import Action, Confidence, Kind, Resolution, Status
 from tests.conftest import ResolutionFactory, get_county, get_state
 from tests.legislative import act, bill, session
-from tests.staff import make_user, signed_in
 from tests.test_staff import errors_of, form_data, new_resolution_data
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:recognition_resolution_changelist"
-
-
-@pytest.fixture
-def editor(django_user_model):
-    return make_user(django_user_model, "editor", roles.EDITORS)
-
-
-@pytest.fixture
-def publisher(django_user_model):
-    return make_user(django_user_model, "publisher", roles.PUBLISHERS)
-
-
-@pytest.fixture
-def editor_client(editor):
-    return signed_in(editor)
-
-
-@pytest.fixture
-def publisher_client(publisher):
-    return signed_in(publisher)
 
 
 def change_url(resolution):

@@ -30,26 +30,6 @@ IMPORT = "admin:recognition_resolution_import"
 EXPORT = "admin:recognition_resolution_export"
 
 
-@pytest.fixture
-def editor(django_user_model):
-    return make_user(django_user_model, "editor", roles.EDITORS)
-
-
-@pytest.fixture
-def publisher(django_user_model):
-    return make_user(django_user_model, "publisher", roles.PUBLISHERS)
-
-
-@pytest.fixture
-def editor_client(editor):
-    return signed_in(editor)
-
-
-@pytest.fixture
-def publisher_client(publisher):
-    return signed_in(publisher)
-
-
 def draft(**kwargs):
     kwargs.setdefault("published", False)
     kwargs.setdefault("confidence", Confidence.MEDIUM)

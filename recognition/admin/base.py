@@ -82,3 +82,19 @@ class RecordPartInline:
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not published_and_locked(request, obj)
+
+
+class RecordPartAdmin(HistoryAdmin):
+    """The list of one kind of record part (sources, actions), for finding one and its history.
+
+    Parts are entered on their record's own form; here only a publisher adds one (the standalone form
+    can attach it to any record, published ones included), and a published record's parts are locked
+    as the record is.
+    """
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        locked = obj is not None and published_and_locked(request, obj.resolution)
+        return super().has_change_permission(request, obj) and not locked

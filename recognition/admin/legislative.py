@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from ..models import Action, Jurisdiction, LegislativeSession, Level, Status
 from ..roles import can_publish
-from .base import HistoryAdmin, RecordPartInline, published_and_locked
+from .base import HistoryAdmin, RecordPartAdmin, RecordPartInline, published_and_locked
 from .forms import ActionAdminForm, ActionFormSet, StandaloneActionForm
 
 LEGISLATURES = [Level.NATION, Level.STATE]
@@ -60,7 +60,7 @@ def session_choices():
 
 
 @admin.register(Action)
-class ActionAdmin(HistoryAdmin):
+class ActionAdmin(RecordPartAdmin):
     """Actions are entered on their measure's form; this list is for finding one and its history."""
 
     form = StandaloneActionForm
@@ -79,15 +79,6 @@ class ActionAdmin(HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         # An action stays with its measure: moving it would change two measures' stages at once.
         return ["resolution"] if obj is not None else []
-
-    def has_add_permission(self, request):
-        # The standalone form can attach an action to any record, published ones included; editors add
-        # actions on their draft's own form, where the lock is checked against that record.
-        return super().has_add_permission(request) and can_publish(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        locked = obj is not None and published_and_locked(request, obj.resolution)
-        return super().has_change_permission(request, obj) and not locked
 
     def has_delete_permission(self, request, obj=None):
         if obj is None:

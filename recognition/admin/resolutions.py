@@ -25,7 +25,7 @@ from ..importer import COLUMNS, import_resolutions
 from ..models import Confidence, Resolution, Source, state_code_expression
 from ..roles import can_publish
 from . import legislative, quality
-from .base import HistoryAdmin, RecordPartInline, StateListFilter, published_and_locked
+from .base import HistoryAdmin, RecordPartAdmin, RecordPartInline, StateListFilter, published_and_locked
 from .forms import ImportUploadForm, ResolutionAdminForm, SourceFormSet
 
 IMPORT_SALT = "recognition.admin.import"
@@ -77,22 +77,13 @@ class SourceInline(RecordPartInline, admin.StackedInline):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(RecordPartAdmin):
     """Sources are entered on their resolution's form; this list is for finding one and its history."""
 
     list_display = ["__str__", "resolution", "publisher", "accessed_on"]
     search_fields = ["url", "title", "publisher", "resolution__title"]
     list_select_related = ["resolution", "resolution__jurisdiction"]
     autocomplete_fields = ["resolution"]
-
-    def has_add_permission(self, request):
-        # The standalone form can attach a source to any record, published ones included; editors add
-        # sources on their draft's own form, where the lock is checked against that record.
-        return super().has_add_permission(request) and can_publish(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        locked = obj is not None and published_and_locked(request, obj.resolution)
-        return super().has_change_permission(request, obj) and not locked
 
     def has_delete_permission(self, request, obj=None):
         if obj is None:
