@@ -412,6 +412,10 @@ class ResolutionQuerySet(PublicDataQuerySet):
         ended = Q(status=Status.INTRODUCED, session__end_on__lt=today or timezone.localdate())
         return self.exclude(status=Status.FAILED).exclude(ended)
 
+    def pending(self, today=None):
+        """Still before a legislature or council: introduced, and its session (if known) not over."""
+        return self.counting(today).filter(status=Status.INTRODUCED)
+
     def session_ended(self, today=None):
         """Pending measures whose session is over: staff must record the outcome (never assumed)."""
         return self.filter(status=Status.INTRODUCED, session__end_on__lt=today or timezone.localdate())

@@ -644,3 +644,32 @@ def measure_actions(resolution, actions):
         )
         for action in ordered
     ]
+
+
+# --- What a place can ask for next -----------------------------------------------------------------
+
+
+def pending_bills(jurisdiction):
+    """The measures still pending before this legislature (Congress for the nation), newest first (1 query).
+
+    Pending: introduced, and not past the end of its session (a bill whose session is over is not
+    called pending on any page until staff record its outcome).
+    """
+    return list(
+        Resolution.objects.published()
+        .pending()
+        .filter(jurisdiction=jurisdiction)
+        .with_jurisdiction()
+        .order_by(F("latest_action_on").desc(nulls_last=True), F("introduced_on").desc(nulls_last=True), "pk")
+    )
+
+
+def pending_federal_bills():
+    """The bills pending in Congress (1 query; the nation is found in the same query)."""
+    return list(
+        Resolution.objects.published()
+        .pending()
+        .filter(jurisdiction__level=Level.NATION)
+        .with_jurisdiction()
+        .order_by(F("latest_action_on").desc(nulls_last=True), F("introduced_on").desc(nulls_last=True), "pk")
+    )
