@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import embeds, feeds, views
+from . import card_views, embeds, feeds, views
 from .converters import StateCodeConverter
 
 register_converter(StateCodeConverter, "usps")
@@ -25,4 +25,8 @@ urlpatterns = [
     path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
     path("submit/", views.submit, name="submit"),
     path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
+    # Share cards (issue 16): 1200x630 PNGs for link previews.
+    path("card.png", card_views.national_card, name="home_card"),
+    path("states/<usps:usps>/card.png", card_views.state_card, name="state_card"),
+    path("states/<usps:usps>/<slug:slug>/card.png", card_views.jurisdiction_card, name="jurisdiction_card"),
 ]
