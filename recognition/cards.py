@@ -190,22 +190,35 @@ def _draw_map(card, viewbox, shapes, highlighted=None, fills=None):
                 card.ring = (round(cx, 1), round(cy, 1), round(max(w, h) * scale / 2 + 16, 1))
 
 
+TITLE_SIZES = (66, 58, 50, 44, 38, 32)
+SENTENCE_SIZE, SENTENCE_LINE = 26, 35
+
+
 def _lay_out_text(card, name, sub, label, sentence):
     """The left column: kicker, name (and its state), the status label, the sentence.
 
-    Without a map (a territory's places: the atlas has no shapes there) the column takes the width.
+    The name takes the largest size that leaves the whole sentence room above the footer (a
+    long name shrinks rather than cut the sentence short). Without a map (a territory's places:
+    the atlas has no shapes there) the column takes the card's width.
     """
     width = TEXT_WIDTH if card.transform else WIDTH - 2 * MARGIN
+    sentence_lines = wrap(sentence, SENTENCE_SIZE, width)
+    for index, largest in enumerate(TITLE_SIZES):
+        size, lines = fit_title(name, width, sizes=TITLE_SIZES[index:], max_lines=3)
+        title_bottom = MARGIN + 52 + sum(round(size * 1.08) for _line in lines) + (46 if sub else 0)
+        sentence_top = title_bottom + 30 + 52 + 12
+        room = (FOOTER_TOP - 18 - sentence_top) // SENTENCE_LINE
+        if room >= len(sentence_lines) or largest == TITLE_SIZES[-1]:
+            break
     y = MARGIN + 30
     card.texts.append(Text(MARGIN, y, 22, "911 dispatchers as first responders", bold=True, fill=MUTED))
-    size, lines = fit_title(name, width, max_lines=3)
     y += 22
     for line in lines:
         y += round(size * 1.08)
         card.texts.append(Text(MARGIN, y, size, line, bold=True))
     if sub:
         y += 46
-        card.texts.append(Text(MARGIN, y, 34, sub, fill=MUTED))
+        card.texts.append(Text(MARGIN, y, min(34, size), sub, fill=MUTED))
     badge_fill = BADGE_FILLS.get(card.accent, card.accent)
     badge_size = 28
     badge_top = y + 30
@@ -220,11 +233,10 @@ def _lay_out_text(card, name, sub, label, sentence):
     label_fill = "#ffffff" if badge_fill in DARK_FILLS else INK
     card.texts.append(Text(MARGIN + 18, badge_top + 36, badge_size, label, bold=True, fill=label_fill))
     y = badge_top + 52 + 12
-    sentence_size, line_height = 26, 35
-    room = max(1, (FOOTER_TOP - 18 - y) // line_height)
-    for line in wrap(sentence, sentence_size, width, max_lines=room):
-        y += line_height
-        card.texts.append(Text(MARGIN, y, sentence_size, line))
+    room = max(1, (FOOTER_TOP - 18 - y) // SENTENCE_LINE)
+    for line in wrap(sentence, SENTENCE_SIZE, width, max_lines=room):
+        y += SENTENCE_LINE
+        card.texts.append(Text(MARGIN, y, SENTENCE_SIZE, line))
 
 
 def _capfirst(text):

@@ -11,6 +11,7 @@ import csv
 import struct
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
@@ -69,9 +70,20 @@ class _Head(HTMLParser):
             self.title += data
 
 
+def image_path(tags):
+    """og:image without its version parameter."""
+    image = urlsplit(tags.meta["og:image"])
+    return f"{image.scheme}://{image.netloc}{image.path}"
+
+
 def head(response):
+    return head_of({"body": response.content})
+
+
+def head_of(answer):
+    """The head of an answer from call_wsgi (or the test client's, through `head`)."""
     parser = _Head()
-    parser.feed(response.content.decode())
+    parser.feed(answer["body"].decode())
     return parser
 
 
@@ -130,7 +142,8 @@ def check_tags(response, url):
     assert tags.meta["og:title"] == tags.meta["twitter:title"]
     assert tags.meta["twitter:card"] == "summary_large_image"
     assert tags.meta["og:image"] == tags.meta["twitter:image"]
-    assert tags.meta["og:image"].startswith(f"{HOST}/") and tags.meta["og:image"].endswith("card.png")
+    image = urlsplit(tags.meta["og:image"])
+    assert f"{image.scheme}://{image.netloc}" == HOST and image.path.endswith("/card.png"), url
     assert (tags.meta["og:image:width"], tags.meta["og:image:height"]) == ("1200", "630")
     if response.status_code == 404:
         assert tags.canonical == [] and "og:url" not in tags.meta, url  # no address of its own
@@ -200,7 +213,7 @@ def test_the_canonical_address_is_on_the_host_asked_for(published, settings):
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
     tags = head(Client(HTTP_HOST="localhost").get("/states/al/"))
     assert tags.canonical == ["http://localhost/states/al/"]
-    assert tags.meta["og:image"] == "http://localhost/states/al/card.png"
+    assert image_path(tags) == "http://localhost/states/al/card.png"
 
 
 def test_a_state_page_says_its_status_in_words_and_shows_its_card(published, client):
@@ -215,7 +228,7 @@ def test_a_state_page_says_its_status_in_words_and_shows_its_card(published, cli
         if "(" in alabama_law["identifier"]
         else f"Alabama: state law recognizes 911 dispatchers as first responders ({alabama_law['identifier']})."
     )
-    assert tags.meta["og:image"] == f"{HOST}/states/al/card.png"
+    assert image_path(tags) == f"{HOST}/states/al/card.png"
     assert tags.meta["og:title"] == "Alabama: 911 dispatcher recognition"
     # Rhode Island has no row in the starter data.
     assert not [row for row in starter_rows() if row["state"] == "RI"]
@@ -231,10 +244,10 @@ def test_a_county_page_says_its_one_sentence_and_shows_its_card(published, clien
         "Covered: Mobile County adopted its own resolution, and Alabama has a state law"
     )
     assert "<" not in description and "  " not in description
-    assert tags.meta["og:image"] == f"{HOST}/states/al/mobile-county/card.png"
+    assert image_path(tags) == f"{HOST}/states/al/mobile-county/card.png"
     assert tags.meta["og:title"] == "Mobile County, Alabama: 911 dispatcher recognition"
     place = head(client.get("/states/al/city-of-mobile/"))
-    assert place.meta["og:image"] == f"{HOST}/states/al/city-of-mobile/card.png"
+    assert image_path(place) == f"{HOST}/states/al/city-of-mobile/card.png"
 
 
 def test_a_measure_page_says_its_summary(published, client):
@@ -353,6 +366,7 @@ def renders(monkeypatch):
 def test_a_card_is_drawn_once_per_data_version_and_changes_with_the_status(steady_version, renders):
     application = wsgi_application()
     url = "/states/ri/card.png"
+    image_before = head_of(call_wsgi(application, "/states/ri/")).meta["og:image"]
     first = call_wsgi(application, url)
     second = call_wsgi(application, url)
     assert first["status"].startswith("200") and second["body"] == first["body"]
@@ -373,8 +387,15 @@ def test_a_card_is_drawn_once_per_data_version_and_changes_with_the_status(stead
     assert len(renders) == 2
     call_wsgi(application, url)
     assert len(renders) == 2
-    page = call_wsgi(application, "/states/ri/")["body"].decode()
-    assert "Rhode Island: state law recognizes 911 dispatchers as first responders (H 1)." in page
+    tags = head_of(call_wsgi(application, "/states/ri/"))
+    assert (
+        tags.meta["og:description"]
+        == "Rhode Island: state law recognizes 911 dispatchers as first responders (H 1)."
+    )
+    # The page names the card with the data version: link previews that keep images by URL fetch the new one.
+    assert tags.meta["og:image"] != image_before
+    assert parse_qs(urlsplit(tags.meta["og:image"]).query)["v"] != parse_qs(urlsplit(image_before).query)["v"]
+    assert call_wsgi(application, urlsplit(tags.meta["og:image"]).path + "?v=x")["body"] == changed["body"]
 
 
 @pytest.fixture

@@ -85,6 +85,21 @@ def absolute_url(context, path):
     return request.build_absolute_uri(path) if request is not None else ""
 
 
+@register.simple_tag(takes_context=True)
+def card_url(context, path):
+    """A share card's absolute URL, with the data version the page was made from (`?v=`).
+
+    Link previews keep an image for days under its URL; a new version gives a new URL once the data
+    changed. The card's view reads no parameter, so `v` makes no new cache entry.
+    """
+    request = _request(context)
+    if request is None:
+        return ""
+    version = getattr(request, "_data_version", None)  # set on public pages (the page cache's key)
+    address = request.build_absolute_uri(path)
+    return f"{address}?v={version[0][:12]}" if version else address
+
+
 @register.filter
 def without_site_name(title):
     """A page's <title> without the site's name after it: og:site_name says that."""
