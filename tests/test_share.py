@@ -250,6 +250,19 @@ def test_a_county_page_says_its_one_sentence_and_shows_its_card(published, clien
     assert image_path(place) == f"{HOST}/states/al/city-of-mobile/card.png"
 
 
+def test_names_are_escaped_once(published, client):
+    """An apostrophe in a name reads as one in every tag (HTMLParser decodes what the page escaped)."""
+    tags = head(client.get("/states/md/prince-georges-county/"))
+    assert tags.meta["og:title"] == "Prince George's County, Maryland: 911 dispatcher recognition"
+    assert (
+        tags.title
+        == "Prince George's County, MD: 911 dispatcher recognition · Dispatcher Recognition Tracker"
+    )
+    assert tags.meta["og:description"].startswith("Covered: Maryland's state law")
+    raw = client.get("/states/md/prince-georges-county/").content.decode()
+    assert "&amp;#x27;" not in raw and "&amp;amp;" not in raw
+
+
 def test_a_measure_page_says_its_summary(published, client):
     row = next(row for row in starter_rows() if row["identifier"] == "HB 414 (Act 2022-387)")
     measure = Resolution.objects.get(identifier=row["identifier"])

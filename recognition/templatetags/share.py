@@ -5,12 +5,12 @@ base.html captures each page's blocks once (`capture`) and writes them into the
 tags, so a page states its title and description once and every tag agrees.
 """
 
+import html
 import re
 from urllib.parse import urlencode
 
 from django import template
 from django.utils.html import strip_tags
-from django.utils.safestring import mark_safe
 
 from .. import sharing
 
@@ -28,15 +28,16 @@ class CaptureNode(template.Node):
         self.name = name
 
     def render(self, context):
-        text = re.sub(r"\s+", " ", strip_tags(self.nodelist.render(context))).strip()
-        # Already-escaped text with its tags removed: safe in an element and in a quoted attribute.
-        context[self.name] = mark_safe(text.replace('"', "&quot;"))
+        # Plain text (tags removed, entities decoded): `{{ name }}` escapes it again where it is written.
+        text = html.unescape(strip_tags(self.nodelist.render(context)))
+        context[self.name] = re.sub(r"\s+", " ", text).strip()
         return ""
 
 
 @register.tag
 def capture(parser, token):
-    """{% capture as name %}...{% endcapture %}: the content as one line of text, in `name`, output nowhere."""
+    """{% capture as name %}...{% endcapture %}: the content as one line of plain text, in `name`, output
+    nowhere."""
     bits = token.split_contents()
     if len(bits) != 3 or bits[1] != "as":
         raise template.TemplateSyntaxError("usage: {% capture as name %}...{% endcapture %}")
