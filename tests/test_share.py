@@ -198,7 +198,7 @@ def test_the_error_pages_carry_the_tags(published, client):
         ("/resolutions/?state=AL&state=TX&status=adopted", "/resolutions/?state=AL&state=TX&status=adopted"),
         ("/resolutions/?q=&state=AL", "/resolutions/?state=AL"),
         ("/about/?gclid=1", "/about/"),
-        ("/submit/?resolution=1&utm_source=x", "/submit/"),
+        ("/submit/?utm_source=x", "/submit/"),
     ],
 )
 def test_the_canonical_address_keeps_what_makes_the_page_and_drops_the_rest(
@@ -207,6 +207,12 @@ def test_the_canonical_address_keeps_what_makes_the_page_and_drops_the_rest(
     tags = head(client.get(url))
     assert tags.canonical == [f"{HOST}{canonical}"]
     assert tags.meta["og:url"] == f"{HOST}{canonical}"
+
+
+def test_a_correction_form_is_the_submit_page_for_sharing(published, client):
+    measure = Resolution.objects.published().first()
+    tags = head(client.get(f"/submit/?resolution={measure.pk}&utm_source=x"))
+    assert tags.canonical == [f"{HOST}/submit/"]
 
 
 def test_the_canonical_address_is_on_the_host_asked_for(published, settings):
