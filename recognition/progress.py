@@ -9,15 +9,15 @@ for the national map).
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import ExtractYear
 
 from . import coverage as people_rules
-from . import stages
+from . import next_steps, stages
 from . import status as rules
 from .charts import cumulative_timeline
 from .dates import PartialDate
-from .models import Jurisdiction, Kind, Level, Resolution, Status
+from .models import Jurisdiction, Kind, Level, Resolution, Status, in_states
 
 STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
 
@@ -416,7 +416,15 @@ def jurisdiction_progress(jurisdiction):
         .prefetch_related("actions")  # each measure's stage bar
         .order_by("-adopted_on", "-introduced_on", "title")
     )
-    context = {"jurisdiction": jurisdiction, "resolutions": own, "standing": None, "state": None}
+    context = {
+        "jurisdiction": jurisdiction,
+        "resolutions": own,
+        "standing": None,
+        "state": None,
+        "next_steps": None,
+        "neighbors": None,
+        "places": None,
+    }
     if jurisdiction.level not in rules.LOCAL_LEVELS:
         return context
     state = context["state"] = jurisdiction.state
@@ -456,7 +464,130 @@ def jurisdiction_progress(jurisdiction):
         state_laws=[r for r in from_state if r.kind in rules.LAW_KINDS],
         state_resolutions=[r for r in from_state if r.kind in rules.RESOLUTION_KINDS],
     )
+    context["next_steps"] = NextSteps(
+        place=jurisdiction,
+        state=state,
+        asks=next_steps.asks(
+            level=jurisdiction.level, state_status=state_status, recognized_here=bool(adopted_own or county)
+        ),
+        state_laws=context["standing"].state_laws,
+        state_bills=pending_bills(state),
+        federal_bills=pending_federal_bills(),
+    )
+    context["neighbors"] = context["places"] = None
+    context["locator_viewbox"] = padded_viewbox(state.shape_viewbox)
+    if jurisdiction.level == Level.COUNTY:
+        context["neighbors"] = neighboring_counties(jurisdiction)
+        context["places"] = places_in(jurisdiction)
     return context
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """ "What you can do here": the asks from the one rule, with the bills a visitor can name."""
+
+    place: Jurisdiction
+    state: Jurisdiction
+    asks: tuple
+    state_laws: list  # adopted: what to thank the legislature for
+    state_bills: list  # pending before the state's legislature
+    federal_bills: list  # pending in Congress
+
+    @property
+    def first(self):
+        return self.asks[0]
+
+    @property
+    def then(self):
+        return self.asks[1:]
+
+
+@dataclass(frozen=True)
+class Neighbors:
+    """The counties sharing a border with one county, each with its status from the one county rule."""
+
+    regions: list
+
+    @property
+    def recognized(self):
+        """Covered by its own measure or by a state law: the counties that "have recognized" dispatchers."""
+        return sum(1 for r in self.regions if r.coverage == rules.Coverage.COVERED)
+
+    @property
+    def in_words(self):
+        return next_steps.neighbors_in_words(self.recognized, len(self.regions))
+
+
+def neighboring_counties(county):
+    """A county's neighbors, across state lines, with their map status (2 queries; none without neighbors)."""
+    counties = list(
+        county.neighbors.select_related("parent")
+        .only(
+            "level",
+            "name",
+            "slug",
+            "fips",
+            "population",
+            "shape",
+            "parent__name",
+            "parent__usps",
+            "parent__level",
+        )
+        .order_by("parent__name", "name")
+    )
+    if not counties:
+        return Neighbors([])
+    codes = sorted({c.parent.usps for c in counties})
+    measures = counted_measures(Resolution.objects.published().filter(in_states(codes, "jurisdiction__")))
+    state_status = {usps: result.status for usps, result in rules.state_results(measures, codes).items()}
+    fips_by_state = {}
+    for c in counties:
+        fips_by_state.setdefault(c.parent.usps, []).append(c.fips)
+    results = rules.county_results(measures, fips_by_state, state_status)
+    return Neighbors(
+        [
+            Region(c, results[c.fips].status, results[c.fips].deciding, results[c.fips].coverage)
+            for c in counties
+        ]
+    )
+
+
+def places_in(county):
+    """The cities, towns and 911 districts recorded in a county, each with its published measures (2 queries)."""
+    return list(
+        Jurisdiction.objects.filter(county=county, level__in=[Level.PLACE, Level.DISTRICT])
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch(
+                "resolutions",
+                queryset=Resolution.objects.published().order_by(
+                    F("adopted_on").desc(nulls_last=True), "-introduced_on", "pk"
+                ),
+                to_attr="published_measures",
+            )
+        )
+        .order_by("name")
+    )
+
+
+def state_next_steps(state_progress):
+    """ "What you can do here" on a state page (2 queries: the state's pending bills, Congress's)."""
+    state = state_progress.state
+    laws = [
+        r
+        for r in state_progress.state_measures
+        if r.status == Status.ADOPTED
+        and r.kind in rules.LAW_KINDS
+        and state_progress.status == rules.StateStatus.LAW
+    ]
+    return NextSteps(
+        place=state,
+        state=state,
+        asks=next_steps.asks(level=Level.STATE, state_status=state_progress.status),
+        state_laws=laws,
+        state_bills=pending_bills(state),
+        federal_bills=pending_federal_bills(),
+    )
 
 
 # --- A measure's stage bar and its actions (no query: the actions come prefetched) --------------------

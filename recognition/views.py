@@ -75,6 +75,7 @@ def state_detail(request, usps):
         "county_rows": state_progress.counties_sorted(county_sort),
         "state": state,
         "viewbox": progress.padded_viewbox(state.shape_viewbox),
+        "next_steps": progress.state_next_steps(state_progress),
     }
     return render(request, "recognition/state_detail.html", context)
 
