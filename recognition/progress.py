@@ -6,6 +6,8 @@ hands plain objects to the templates: statuses come from the pure rules in
 for the national map).
 """
 
+import functools
+import json
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -17,7 +19,9 @@ from . import next_steps, stages
 from . import status as rules
 from .charts import cumulative_timeline
 from .dates import PartialDate
-from .models import Jurisdiction, Kind, Level, Resolution, Status, in_states
+from .geography import shared_borders
+from .geography_loader import STATES_ATLAS
+from .models import Jurisdiction, Kind, Level, Resolution, Source, Status, in_states
 
 STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
 
@@ -803,4 +807,103 @@ def pending_federal_bills():
         .filter(jurisdiction__level=Level.NATION)
         .with_jurisdiction()
         .order_by(F("latest_action_on").desc(nulls_last=True), F("introduced_on").desc(nulls_last=True), "pk")
+    )
+
+
+# --- A one-page fact sheet ----------------------------------------------------------------------------
+
+FACT_SHEET_SOURCES = 8  # sources printed; the page online lists every one
+
+
+@functools.cache
+def _state_borders():
+    """{state FIPS: neighboring states' FIPS}, read once per process off the states topology."""
+    topology = json.loads(STATES_ATLAS.read_text(encoding="utf-8"))
+    borders = {}
+    for a, b in shared_borders(topology, "states"):
+        borders.setdefault(a, set()).add(b)
+        borders.setdefault(b, set()).add(a)
+    return borders
+
+
+def neighboring_states(state):
+    """The states sharing a border with this one, with their status (2 queries; none for an island)."""
+    fips = sorted(_state_borders().get(state.fips, ()))
+    states = list(Jurisdiction.objects.states().filter(fips__in=fips).order_by("name"))
+    if not states:
+        return []
+    codes = [s.usps for s in states]
+    # Local measures too: a state where only a county acted is "local action only", not "no recognition".
+    measures = counted_measures(Resolution.objects.published().filter(in_states(codes, "jurisdiction__")))
+    results = rules.state_results(measures, codes)
+    return [Region(s, results[s.usps].status, results[s.usps].deciding) for s in states]
+
+
+@dataclass(frozen=True)
+class FactSheet:
+    """What one printed page says about a county (or city) or a state; every figure from the page rules."""
+
+    place: Jurisdiction
+    state: Jurisdiction
+    state_progress: StateProgress
+    next_steps: NextSteps
+    federal_bills: list
+    sources: list
+    more_sources: int
+    standing: Standing | None = None  # a county, city or district
+    neighbors: object = None  # Neighbors for a county, a list of Regions for a state
+    places: list | None = None
+
+
+def _sources(measures):
+    """The sources of these measures, in their order (1 query): what a fact sheet cites."""
+    order = {m.pk: index for index, m in enumerate(measures)}
+    sources = list(
+        Source.objects.filter(resolution__in=order).select_related("resolution", "resolution__jurisdiction")
+    )
+    sources.sort(key=lambda s: (order[s.resolution_id], s.pk))
+    return sources
+
+
+def fact_sheet(place):
+    """A county's, city's or state's fact sheet (about 20 queries; the page is cached like the others)."""
+    if place.level == Level.STATE:
+        state = place
+        state_page = state_progress(state)
+        steps = state_next_steps(state_page)
+        cited = [*(r for r in state_page.state_measures if r.status != Status.FAILED), *steps.federal_bills]
+        sources = _sources(cited)
+        return FactSheet(
+            place=place,
+            state=state,
+            state_progress=state_page,
+            next_steps=steps,
+            federal_bills=steps.federal_bills,
+            neighbors=neighboring_states(state),
+            sources=sources[:FACT_SHEET_SOURCES],
+            more_sources=max(len(sources) - FACT_SHEET_SOURCES, 0),
+        )
+    context = jurisdiction_progress(place)
+    state = context["state"]
+    standing = context["standing"]
+    steps = context["next_steps"]
+    cited = [
+        *standing.own,
+        *standing.county,
+        *standing.state_laws,
+        *standing.state_resolutions,
+        *steps.federal_bills,
+    ]
+    sources = _sources(cited)
+    return FactSheet(
+        place=place,
+        state=state,
+        state_progress=state_progress(state),
+        next_steps=steps,
+        federal_bills=steps.federal_bills,
+        standing=standing,
+        neighbors=context["neighbors"],
+        places=context["places"],
+        sources=sources[:FACT_SHEET_SOURCES],
+        more_sources=max(len(sources) - FACT_SHEET_SOURCES, 0),
     )
