@@ -475,6 +475,7 @@ def jurisdiction_progress(jurisdiction):
             level=jurisdiction.level, state_status=state_status, recognized_here=bool(adopted_own or county)
         ),
         state_laws=context["standing"].state_laws,
+        state_resolutions=context["standing"].state_resolutions,
         state_bills=pending_bills(state),
         federal_bills=pending_federal_bills(),
     )
@@ -494,6 +495,7 @@ class NextSteps:
     state: Jurisdiction
     asks: tuple
     state_laws: list  # adopted: what to thank the legislature for
+    state_resolutions: list  # adopted, but not a law: why the legislature is still asked
     state_bills: list  # pending before the state's legislature
     federal_bills: list  # pending in Congress
 
@@ -589,6 +591,11 @@ def state_next_steps(state_progress):
         state=state,
         asks=next_steps.asks(level=Level.STATE, state_status=state_progress.status),
         state_laws=laws,
+        state_resolutions=[
+            r
+            for r in state_progress.state_measures
+            if r.status == Status.ADOPTED and r.kind in rules.RESOLUTION_KINDS
+        ],
         state_bills=pending_bills(state),
         federal_bills=pending_federal_bills(),
     )

@@ -146,6 +146,7 @@ def test_a_georgia_county_is_asked_to_press_the_legislature_past_its_resolution(
     assert asks_on(response) == ["legislature", "local", "congress"]
     steps = section(response, "next-steps-heading")
     assert "Georgia has no law recognizing 911 dispatchers as first responders" in steps
+    assert f"its legislature's {georgia[0]['identifier']} recognizes them, but a resolution is not a law" in steps
 
 
 def test_an_alabama_county_thanks_the_legislature_and_names_every_pending_federal_bill(
