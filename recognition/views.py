@@ -15,7 +15,7 @@ from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 from redis.exceptions import RedisError
 
-from . import exports, progress, sharedcache, stages
+from . import exports, next_steps, progress, sharedcache, stages
 from . import status as rules
 from .filters import ActionFilter, ResolutionFilter
 from .forms import SubmissionForm
@@ -55,6 +55,7 @@ def about(request):
             "coverages": list(rules.Coverage),
             "stages": list(stages.Stage),
             "session_ended_label": stages.SESSION_ENDED_LABEL,
+            "asks": {ask.value: ask for ask in next_steps.Ask},
         },
     )
 

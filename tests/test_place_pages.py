@@ -325,3 +325,9 @@ def test_state_page_query_count_does_not_grow_with_bills(
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
     assert reverse("recognition:state", args=["ms"]) == url
+
+
+def test_about_states_the_rule_with_the_pages_own_words(client, db):
+    text = text_of(client.get(reverse("recognition:about")))
+    for ask in Ask:
+        assert ask.label in text
