@@ -34,24 +34,39 @@ class Ask(enum.StrEnum):
 PLACE_LEVELS = frozenset({STATE, COUNTY, PLACE, DISTRICT})
 
 
-def asks(*, level: str, state_status: StateStatus | str, recognized_here: bool = False) -> tuple[Ask, ...]:
+def asks(
+    *, level: str, state_status: StateStatus | str, recognized_here: bool = False, one_government: bool = False
+) -> tuple[Ask, ...]:
     """The asks for one place, most pressing first.
 
     `recognized_here`: the place adopted a measure itself, or (for a city or district) its county did,
     which covers all of its people. A state resolution is not a law, so it never ends the ask to the
     legislature; a state law makes a local resolution unnecessary, so it is not asked for.
+    `one_government`: the place's own body is its legislature (the District of Columbia's council), so
+    there is no separate local ask.
     """
     if level not in PLACE_LEVELS:
         raise ValueError(f"no asks for a {level!r}: only states, counties, cities and districts")
     if state_status == StateStatus.LAW:
         return (Ask.CONGRESS,)
-    if level == STATE:
-        return (Ask.LEGISLATURE, Ask.CONGRESS)
-    if recognized_here:
+    if level == STATE or recognized_here or one_government:
         return (Ask.LEGISLATURE, Ask.CONGRESS)
     if state_status == StateStatus.RESOLUTION:
         return (Ask.LEGISLATURE, Ask.LOCAL, Ask.CONGRESS)
     return (Ask.LOCAL, Ask.LEGISLATURE, Ask.CONGRESS)
+
+
+def governing_body(level: str, name: str) -> str:
+    """Whom a place's resolution is asked of, in words that fit every kind of county-equivalent.
+
+    Parishes, boroughs and independent cities are governed by councils, juries and assemblies, not
+    commissions: only a "County" is said to have a commission.
+    """
+    if level == COUNTY:
+        return f"the {name} commission" if name.endswith(" County") else f"the governing body of {name}"
+    if level == DISTRICT:
+        return f"the {name} board"
+    return f"the {name} council"
 
 
 def neighbors_in_words(recognized: int, total: int) -> str:
@@ -68,5 +83,6 @@ def neighbors_in_words(recognized: int, total: int) -> str:
         return f"None of the {total} neighboring counties has recognized its dispatchers yet"
     if recognized == total:
         return f"All {total} neighboring counties have recognized their dispatchers"
-    verb = "has" if recognized == 1 else "have"
-    return f"{recognized} of {total} neighboring counties {verb} recognized their dispatchers"
+    if recognized == 1:
+        return f"1 of {total} neighboring counties has recognized its dispatchers"
+    return f"{recognized} of {total} neighboring counties have recognized their dispatchers"

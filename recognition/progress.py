@@ -428,6 +428,7 @@ def jurisdiction_progress(jurisdiction):
         "next_steps": None,
         "neighbors": None,
         "places": None,
+        "locator_viewbox": None,
     }
     if jurisdiction.level not in rules.LOCAL_LEVELS:
         return context
@@ -468,23 +469,48 @@ def jurisdiction_progress(jurisdiction):
         state_laws=[r for r in from_state if r.kind in rules.LAW_KINDS],
         state_resolutions=[r for r in from_state if r.kind in rules.RESOLUTION_KINDS],
     )
+    recognized_here = bool(adopted_own or county)
     context["next_steps"] = NextSteps(
         place=jurisdiction,
         state=state,
         asks=next_steps.asks(
-            level=jurisdiction.level, state_status=state_status, recognized_here=bool(adopted_own or county)
+            level=jurisdiction.level,
+            state_status=state_status,
+            recognized_here=recognized_here,
+            one_government=state.usps == ONE_GOVERNMENT,
         ),
+        body=next_steps.governing_body(jurisdiction.level, jurisdiction.name),
         state_laws=context["standing"].state_laws,
         state_resolutions=context["standing"].state_resolutions,
         state_bills=pending_bills(state),
         federal_bills=pending_federal_bills(),
     )
-    context["neighbors"] = context["places"] = None
-    context["locator_viewbox"] = padded_viewbox(state.shape_viewbox)
     if jurisdiction.level == Level.COUNTY:
-        context["neighbors"] = neighboring_counties(jurisdiction)
+        context["neighbors"] = neighbors = neighboring_counties(jurisdiction)
         context["places"] = places_in(jurisdiction)
+        context["locator_viewbox"] = _locator_viewbox(jurisdiction, state, neighbors)
     return context
+
+
+# The District of Columbia: its council is both its local government and its legislature.
+ONE_GOVERNMENT = "DC"
+
+
+def _locator_viewbox(county, state, neighbors):
+    """The state and every neighbor in view (a neighbor across the state line is not cropped away)."""
+    boxes = [
+        [float(part) for part in viewbox.split()]
+        for viewbox in [state.shape_viewbox, county.shape_viewbox]
+        + [r.jurisdiction.shape_viewbox for r in neighbors.regions]
+        if viewbox
+    ]
+    if not boxes:
+        return padded_viewbox("")
+    left = min(x for x, _y, _w, _h in boxes)
+    top = min(y for _x, y, _w, _h in boxes)
+    right = max(x + w for x, _y, w, _h in boxes)
+    bottom = max(y + h for _x, y, _w, h in boxes)
+    return padded_viewbox(f"{left} {top} {right - left} {bottom - top}")
 
 
 @dataclass(frozen=True)
@@ -494,18 +520,16 @@ class NextSteps:
     place: Jurisdiction
     state: Jurisdiction
     asks: tuple
-    state_laws: list  # adopted: what to thank the legislature for
+    state_laws: list  # adopted: what to thank the state for
     state_resolutions: list  # adopted, but not a law: why the legislature is still asked
     state_bills: list  # pending before the state's legislature
     federal_bills: list  # pending in Congress
+    body: str = ""  # whom a local resolution is asked of
 
     @property
-    def first(self):
-        return self.asks[0]
-
-    @property
-    def then(self):
-        return self.asks[1:]
+    def voting_members(self):
+        """Whether the place elects voting members of Congress (DC and the territories elect a delegate)."""
+        return not (self.state.usps == ONE_GOVERNMENT or self.state.is_territory)
 
 
 @dataclass(frozen=True)
@@ -535,12 +559,14 @@ def neighboring_counties(county):
             "fips",
             "population",
             "shape",
+            "shape_viewbox",
             "parent__name",
             "parent__usps",
             "parent__level",
         )
-        .order_by("parent__name", "name")
+        .order_by("name")
     )
+    counties.sort(key=lambda c: c.parent_id != county.parent_id)  # its own state's first, each by name
     if not counties:
         return Neighbors([])
     codes = sorted({c.parent.usps for c in counties})
@@ -566,9 +592,9 @@ def places_in(county):
         .prefetch_related(
             Prefetch(
                 "resolutions",
-                queryset=Resolution.objects.published().order_by(
-                    F("adopted_on").desc(nulls_last=True), "-introduced_on", "pk"
-                ),
+                queryset=Resolution.objects.published()
+                .select_related("session")
+                .order_by(F("adopted_on").desc(nulls_last=True), "-introduced_on", "pk"),
                 to_attr="published_measures",
             )
         )
@@ -580,11 +606,7 @@ def state_next_steps(state_progress):
     """ "What you can do here" on a state page (2 queries: the state's pending bills, Congress's)."""
     state = state_progress.state
     laws = [
-        r
-        for r in state_progress.state_measures
-        if r.status == Status.ADOPTED
-        and r.kind in rules.LAW_KINDS
-        and state_progress.status == rules.StateStatus.LAW
+        r for r in state_progress.state_measures if r.status == Status.ADOPTED and r.kind in rules.LAW_KINDS
     ]
     return NextSteps(
         place=state,
@@ -820,6 +842,20 @@ def pending_federal_bills():
 # --- A one-page fact sheet ----------------------------------------------------------------------------
 
 FACT_SHEET_SOURCES = 8  # sources printed; the page online lists every one
+FACT_SHEET_LIST = 3  # bills or places named in one line of a sheet; the rest are counted
+
+
+@dataclass(frozen=True)
+class Capped:
+    """The first few of a list, and how many more: what keeps a printed sheet to one page."""
+
+    shown: list
+    more: int
+
+    @classmethod
+    def of(cls, items, limit=FACT_SHEET_LIST):
+        items = list(items)
+        return cls(items[:limit], max(len(items) - limit, 0))
 
 
 @functools.cache
@@ -848,18 +884,24 @@ def neighboring_states(state):
 
 @dataclass(frozen=True)
 class FactSheet:
-    """What one printed page says about a county (or city) or a state; every figure from the page rules."""
+    """What one printed page says about a county (or city) or a state; every figure from the page rules.
+
+    Every list is capped (`Capped`), so no amount of data pushes the sheet onto a second page.
+    """
 
     place: Jurisdiction
     state: Jurisdiction
     state_progress: StateProgress
     next_steps: NextSteps
-    federal_bills: list
-    sources: list
-    more_sources: int
+    federal_bills: Capped
+    state_bills: Capped
+    state_deciding: Capped  # the measures that decide the state's status (by the state itself)
+    sources: Capped
     standing: Standing | None = None  # a county, city or district
+    own: Capped | None = None  # its own adopted measures
+    county_measures: Capped | None = None  # a city's or district's county's
+    localities: Capped | None = None  # a county's cities and districts that acted
     neighbors: object = None  # Neighbors for a county, a list of Regions for a state
-    places: list | None = None
 
 
 def _sources(measures):
@@ -869,48 +911,60 @@ def _sources(measures):
         Source.objects.filter(resolution__in=order).select_related("resolution", "resolution__jurisdiction")
     )
     sources.sort(key=lambda s: (order[s.resolution_id], s.pk))
-    return sources
+    return Capped.of(sources, FACT_SHEET_SOURCES)
+
+
+def _state_deciding(state_page):
+    """The state's own measures behind a law or resolution status (a status of local action is counted)."""
+    kinds = {
+        rules.StateStatus.LAW: rules.LAW_KINDS,
+        rules.StateStatus.RESOLUTION: rules.RESOLUTION_KINDS,
+    }.get(state_page.status, ())
+    return [r for r in state_page.state_measures if r.status == Status.ADOPTED and r.kind in kinds]
 
 
 def fact_sheet(place):
     """A county's, city's or state's fact sheet (about 20 queries; the page is cached like the others)."""
     if place.level == Level.STATE:
-        state = place
-        state_page = state_progress(state)
+        state_page = state_progress(place)
         steps = state_next_steps(state_page)
-        cited = [*(r for r in state_page.state_measures if r.status != Status.FAILED), *steps.federal_bills]
-        sources = _sources(cited)
+        deciding = _state_deciding(state_page)
         return FactSheet(
             place=place,
-            state=state,
+            state=place,
             state_progress=state_page,
             next_steps=steps,
-            federal_bills=steps.federal_bills,
-            neighbors=neighboring_states(state),
-            sources=sources[:FACT_SHEET_SOURCES],
-            more_sources=max(len(sources) - FACT_SHEET_SOURCES, 0),
+            federal_bills=Capped.of(steps.federal_bills),
+            state_bills=Capped.of(steps.state_bills),
+            state_deciding=Capped.of(deciding),
+            neighbors=neighboring_states(place),
+            sources=_sources([*deciding, *steps.state_bills, *steps.federal_bills]),
         )
     context = jurisdiction_progress(place)
-    state = context["state"]
-    standing = context["standing"]
-    steps = context["next_steps"]
+    state, standing, steps = context["state"], context["standing"], context["next_steps"]
+    state_page = state_progress(state)
+    deciding = _state_deciding(state_page)
+    # What the sheet names, in the order it names them: those are what it cites.
     cited = [
-        *standing.own,
-        *standing.county,
-        *standing.state_laws,
-        *standing.state_resolutions,
-        *steps.federal_bills,
+        *standing.own[:FACT_SHEET_LIST],
+        *standing.county[:FACT_SHEET_LIST],
+        *standing.localities[:FACT_SHEET_LIST],
+        *deciding[:FACT_SHEET_LIST],
+        *steps.state_bills[:FACT_SHEET_LIST],
+        *steps.federal_bills[:FACT_SHEET_LIST],
     ]
-    sources = _sources(cited)
     return FactSheet(
         place=place,
         state=state,
-        state_progress=state_progress(state),
+        state_progress=state_page,
         next_steps=steps,
-        federal_bills=steps.federal_bills,
+        federal_bills=Capped.of(steps.federal_bills),
+        state_bills=Capped.of(steps.state_bills),
+        state_deciding=Capped.of(deciding),
         standing=standing,
+        own=Capped.of(standing.own),
+        county_measures=Capped.of(standing.county),
+        localities=Capped.of(standing.localities),
         neighbors=context["neighbors"],
-        places=context["places"],
-        sources=sources[:FACT_SHEET_SOURCES],
-        more_sources=max(len(sources) - FACT_SHEET_SOURCES, 0),
+        sources=_sources(list(dict.fromkeys(cited))),
     )

@@ -41,6 +41,55 @@ def test_every_fact_sheet_prints_on_one_letter_page(site, page):
         assert pdf_pages(pdf) == 1, path
 
 
+def test_a_sheet_with_long_lists_still_prints_on_one_page(site, page):
+    """More of everything than any place has today: the lists are capped, so the sheet stays on one page."""
+    from recognition.models import Kind, Status
+    from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
+
+    long_title = (
+        "An act to reclassify public safety telecommunicators as a protective service occupation " * 2
+    )
+    nation, michigan, mobile = Jurisdiction.objects.nation(), get_state("MI"), get_county("01097")
+    for number in range(7):
+        ResolutionFactory(
+            jurisdiction=nation,
+            kind=Kind.BILL,
+            status=Status.INTRODUCED,
+            identifier=f"H.R. {9000 + number}",
+            title=long_title,
+            adopted_on=None,
+            adopted_on_precision="",
+        )
+    for number in range(6):
+        for state in (michigan, get_state("AL")):
+            ResolutionFactory(
+                jurisdiction=state,
+                kind=Kind.BILL,
+                status=Status.INTRODUCED,
+                identifier=f"SB {700 + number}",
+                title=long_title,
+                adopted_on=None,
+                adopted_on_precision="",
+            )
+    for county in Jurisdiction.objects.counties().filter(parent=michigan)[:30]:
+        ResolutionFactory(jurisdiction=county)
+    for number in range(5):
+        ResolutionFactory(jurisdiction=mobile, identifier=f"Resolution 2024-{number}")
+    for number in range(12):
+        ResolutionFactory(
+            jurisdiction=PlaceFactory(name=f"City of Longname Township Number {number}", county=mobile)
+        )
+    for path in [
+        "/states/al/mobile-county/fact-sheet/",
+        "/states/mi/fact-sheet/",
+        "/states/mi/wayne-county/fact-sheet/",
+    ]:
+        page.goto(site.url(path))
+        assert "more" in page.content()  # the caps are at work
+        pdf = page.pdf(format="Letter", prefer_css_page_size=True, print_background=True)
+        assert pdf_pages(pdf) == 1, path
+
+
 @pytest.mark.parametrize("width", [1280, 375])
 def test_new_place_pages_are_accessible_and_fit_a_phone(site, page, width):
     page.set_viewport_size({"width": width, "height": 900})
