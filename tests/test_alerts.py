@@ -549,3 +549,38 @@ def test_every_kind_of_page_links_to_its_follow_form(client, starter_dataset):
         response = client.get(page)
         assert link in response.content.decode(), page
         assert client.get(link).status_code == 200, link
+
+
+# --- Privacy in the admin -------------------------------------------------------------------------------------
+
+
+def test_staff_see_counts_per_state_and_only_superusers_see_addresses(
+    publisher_client, editor_client, admin_client, django_assert_max_num_queries
+):
+    alabama, georgia = get_state("AL"), get_state("GA")
+    now = timezone.now()
+    people = [Subscriber.objects.create(email=f"person{n}@example.org", confirmed_at=now) for n in range(4)]
+    gone = Subscriber.objects.create(email="gone@example.org", confirmed_at=now, unsubscribed_at=now)
+    follows = [
+        (people[0], {"jurisdiction": alabama}),
+        (people[0], {"jurisdiction": get_county("01097")}),  # the same person, twice in Alabama: once
+        (people[1], {"jurisdiction": get_county("01003")}),
+        (people[2], {"resolution": ResolutionFactory()}),  # a measure in Mobile County, Alabama
+        (people[3], {"jurisdiction": georgia}),
+        (gone, {"jurisdiction": alabama}),  # unsubscribed: not counted
+    ]
+    for subscriber, what in follows:
+        target = FollowTarget.JURISDICTION if "jurisdiction" in what else FollowTarget.MEASURE
+        Follow.objects.create(subscriber=subscriber, target=target, **what)
+    expected = {"Alabama": 3, "Georgia": 1}  # counted by hand from the list above
+
+    for staff in (editor_client, publisher_client):
+        page = staff.get("/admin/recognition/subscriber/followers/")
+        assert page.status_code == 200
+        counts = dict(re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td></tr>", page.content.decode()))
+        assert {state: int(n) for state, n in counts.items()} == expected
+        assert b"person0@example.org" not in page.content
+        assert staff.get("/admin/recognition/subscriber/").status_code == 403
+        assert staff.get(f"/admin/recognition/subscriber/{people[0].pk}/change/").status_code in (302, 403)
+    listing = admin_client.get("/admin/recognition/subscriber/")
+    assert listing.status_code == 200 and b"person0@example.org" in listing.content
