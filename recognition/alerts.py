@@ -341,7 +341,7 @@ def forget_addresses(now=None):
 def follow_rows(subscriber):
     """What an address follows, each with its words, for the manage page (3 queries at most)."""
     follows = list(
-        subscriber.follows.select_related("jurisdiction", "jurisdiction__parent", "resolution__jurisdiction")
+        subscriber.follows.select_related("jurisdiction__parent", "resolution__jurisdiction__parent")
     )
     return [
         (follow, describe_target(follow.target, follow.jurisdiction, follow.resolution, follow.search))
@@ -631,7 +631,7 @@ def deliver(planned, digest=False):
         cached = dict(zip(items_in_batch, entries(list(items_in_batch.values())), strict=True))
         for_follows = Follow.objects.filter(
             pk__in=[f.pk for s in batch for f in planned[s][0]]
-        ).select_related("jurisdiction__parent", "resolution__jurisdiction")
+        ).select_related("jurisdiction__parent", "resolution__jurisdiction__parent")
         follows = {follow.pk: follow for follow in for_follows}
         messages = []
         for s in batch:
