@@ -410,6 +410,25 @@ def action_saved(sender, instance, created=False, raw=False, **kwargs):
     _pending_items().item_ids.append(item.pk)
 
 
+def actions_created(actions):
+    """Actions written in bulk (an import sends no save signal): those on published measures are news.
+
+    Two queries whatever the number of actions, as for one saved action each.
+    """
+    actions = [a for a in actions if a.pk is not None]
+    published = set(
+        Resolution.objects.filter(pk__in={a.resolution_id for a in actions}, published=True).values_list(
+            "pk", flat=True
+        )
+    )
+    news = [
+        AlertItem(resolution_id=a.resolution_id, action=a) for a in actions if a.resolution_id in published
+    ]
+    if news:
+        AlertItem.objects.bulk_create(news)
+        _pending_items().item_ids.extend(item.pk for item in news)
+
+
 # --- Who gets what -------------------------------------------------------------------------------------
 
 

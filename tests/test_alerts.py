@@ -355,6 +355,34 @@ def test_a_measure_follow_gets_its_new_actions(client, smtp, django_capture_on_c
     assert action.source_url in text_of(message)
 
 
+def test_actions_imported_in_bulk_are_news_too(client, smtp, django_capture_on_commit_callbacks, tmp_path):
+    """An import writes actions in bulk (no save signal): a follower hears of them all the same."""
+    from recognition.action_importer import import_actions
+
+    with django_capture_on_commit_callbacks(execute=True):
+        followed = ResolutionFactory(
+            jurisdiction=get_state("AL"),
+            kind=Kind.BILL,
+            identifier="SB 77",
+            status="introduced",
+            adopted_on=None,
+            adopted_on_precision="",
+        )
+    follow_confirmed(client, smtp, f"resolution={followed.pk}", "importer@example.org")
+    smtp.clear()
+    path = tmp_path / "actions.csv"
+    path.write_text(
+        "level,state,jurisdiction,identifier,date,chamber,classification,description,source_url\n"
+        "state,AL,Alabama,SB 77,2026-03-04,upper,passage,Passed the Senate,https://example.org/sb77\n",
+        encoding="utf-8",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_actions(path)
+    assert report.created == 1, report
+    [message] = smtp.to("importer@example.org")
+    assert "https://example.org/sb77" in text_of(message)
+
+
 def test_actions_saved_with_a_measure_being_published_are_not_news_of_their_own(
     client, smtp, django_capture_on_commit_callbacks
 ):
