@@ -182,7 +182,7 @@ def compose(*, level, name, state, body, bills, as_of):
         )
         who = f"the public safety telecommunicators who serve the people of {state}"
         clerk = "[the Secretary of the Senate]"
-        recipients = f"each member of {state}'s delegation in the United States Congress"
+        recipients = f"each member of {state}’s delegation in the United States Congress"
     else:
         heading = "RESOLUTION NO. ______"
         who = (
@@ -191,7 +191,7 @@ def compose(*, level, name, state, body, bills, as_of):
             else f"the public safety telecommunicators who serve {where}"
         )
         title = f"A resolution of {the_body} recognizing {who} as first responders."
-        clerk = f"the clerk of {the_body}"
+        clerk = f"[the secretary] of {the_body}" if level == DISTRICT else f"the clerk of {the_body}"
         recipients = (
             "the state legislators and the members of the United States Congress who represent "
             + where.rstrip(",")
@@ -208,7 +208,7 @@ def compose(*, level, name, state, body, bills, as_of):
         "this repeated exposure to trauma and stress has been linked to symptoms of post-traumatic stress;",
         "WHEREAS, the federal Standard Occupational Classification, which the U.S. Office of Management and "
         "Budget maintains and federal statistical agencies use to classify workers, still classes public "
-        'safety telecommunicators among “office and administrative support” occupations, with clerical '
+        "safety telecommunicators among “office and administrative support” occupations, with clerical "
         "workers, rather than among “protective service” occupations, with police officers and firefighters;",
         "WHEREAS, that classification does not reflect the emergency work telecommunicators do, the training "
         "it takes or the toll it carries;",
@@ -245,10 +245,10 @@ def compose(*, level, name, state, body, bills, as_of):
         adopted="Adopted this ____ day of __________, 20__.",
         signatures=_signatures(level, body),
         bills_as_of=(
-            f"The bills named were pending in Congress in the Dispatcher Recognition Tracker's records on "
+            f"The bills named were pending in Congress in the Dispatcher Recognition Tracker’s records on "
             f"{as_of}; check that each still is before the vote."
             if bills
-            else f"No federal bill was pending in the Dispatcher Recognition Tracker's records on {as_of}."
+            else f"No federal bill was pending in the Dispatcher Recognition Tracker’s records on {as_of}."
         ),
     )
 
