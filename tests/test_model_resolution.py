@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from recognition import resolution_text
 from recognition.models import Jurisdiction, Level, Resolution, Status
+from tests.conftest import ResolutionFactory
 
 STARTER = Path(__file__).resolve().parent.parent / "recognition" / "data" / "starter_dataset.csv"
 CC0_URL = "https://creativecommons.org/publicdomain/zero/1.0/"
@@ -257,6 +258,15 @@ class TestThePage:
         assert [label.removeprefix("Attest: ") for label in page.signatures] == docx_signature_labels(
             document
         )
+
+    def test_the_body_from_the_data_is_escaped_on_the_page(self, client, dataset):
+        albany = Jurisdiction.objects.get(level=Level.COUNTY, parent__usps="WY", name="Albany County")
+        ResolutionFactory(jurisdiction=albany, body="<b>Albany</b> County Commission")
+
+        page = client.get(page_url(albany)).content.decode()
+
+        assert "by the &lt;b&gt;Albany&lt;/b&gt; County Commission" in page
+        assert "<b>Albany</b>" not in page
 
     def test_cc0_is_stated_on_the_page_and_in_the_document(self, client, dataset):
         place = local("AL", "Mobile County")

@@ -1,6 +1,5 @@
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from ..resolution_text import lead, parts
 
@@ -24,4 +23,4 @@ def clause(text):
     opening, rest = lead(text)
     if not opening:
         return _marked(rest)
-    return mark_safe(format_html("<strong>{}</strong>", _marked(opening)) + _marked(rest))
+    return format_html("<strong>{}</strong>{}", _marked(opening), _marked(rest))
