@@ -92,7 +92,15 @@ def chosen_body(level, bodies):
 
 
 def placeholder_body(level, name):
-    """The body to name when the data has none: the place in brackets, for the sponsor to check."""
+    """The body to name when the data has none: the place in brackets, for the sponsor to check.
+
+    Only a "County" is said to have a commission: parishes, boroughs and independent cities have councils,
+    juries and assemblies. The District of Columbia's legislature is its Council.
+    """
+    if level == COUNTY and not name.endswith(" County"):
+        return f"[governing body of {name}]"
+    if level == STATE and name == "District of Columbia":
+        return "[Council of the District of Columbia]"
     return {
         COUNTY: f"[{name}] Commission",
         PLACE: f"[{name}] Council",

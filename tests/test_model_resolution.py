@@ -356,6 +356,19 @@ class TestTheWording:
     def test_a_county_keeps_its_commission_even_if_named_like_a_chamber(self):
         assert resolution_text.chosen_body("county", ["", "Harney County Court"]) == "Harney County Court"
 
+    @pytest.mark.parametrize(
+        "level, name, expected",
+        [
+            ("county", "Albany County", "[Albany County] Commission"),
+            ("county", "Orleans Parish", "[governing body of Orleans Parish]"),
+            ("place", "City of Laramie", "[City of Laramie] Council"),
+            ("state", "Wyoming", "[Wyoming] Legislature"),
+            ("state", "District of Columbia", "[Council of the District of Columbia]"),
+        ],
+    )
+    def test_a_placeholder_body_fits_the_kind_of_place(self, level, name, expected):
+        assert resolution_text.placeholder_body(level, name) == expected
+
     def test_every_placeholder_is_marked_for_both_outputs(self):
         text = resolution_text.compose(
             level="district",

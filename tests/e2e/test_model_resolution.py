@@ -43,7 +43,7 @@ def test_the_word_file_downloads_under_the_place_name(site, page):
 
 def test_printing_shows_only_the_resolution(site, page):
     page.goto(site.url(PAGES[0]))
-    # The Print button is the script's: shown only when it ran (the CSP allows it).
+    # The Print button is shown by a script (static/js/print.js): it ran, the CSP allowed it.
     assert page.get_by_role("button", name="Print").is_visible()
 
     page.emulate_media(media="print")
