@@ -15,7 +15,7 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Valu
 from django.db.models.functions import ExtractYear
 
 from . import coverage as people_rules
-from . import next_steps, stages
+from . import next_steps, stages, tap_targets
 from . import status as rules
 from .charts import cumulative_timeline
 from .dates import PartialDate
@@ -165,6 +165,11 @@ class NationalProgress:
     county_regions: list = field(default_factory=list)
     county_table: list = field(default_factory=list)
 
+    @property
+    def small_states(self):
+        """The states too small to tap on a phone's map, listed as tiles beside it (in `states` order)."""
+        return [r for r in self.states if tap_targets.too_small_to_tap(r.jurisdiction.shape_viewbox)]
+
 
 def _state_regions(states, results):
     return [Region(state, results[state.usps].status, results[state.usps].deciding) for state in states]
@@ -215,7 +220,7 @@ def _county_layer(state_regions, county_status, shapes):
 def national_progress(latest_count=6, with_county_layer=False):
     states = list(
         Jurisdiction.objects.states().only(
-            "name", "usps", "fips", "is_territory", "level", "slug", "shape", "population"
+            "name", "usps", "fips", "is_territory", "level", "slug", "shape", "shape_viewbox", "population"
         )
     )
     inputs = status_inputs()

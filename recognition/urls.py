@@ -27,6 +27,12 @@ urlpatterns = [
     path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
     path("submit/", views.submit, name="submit"),
     path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
+    # --- Follow by email (recognition/alerts.py) ---
+    path("follow/", views.follow, name="follow"),
+    path("follow/sent/", views.follow_sent, name="follow_sent"),
+    path("follow/confirm/<str:token>/", views.follow_confirm, name="follow_confirm"),
+    path("follow/manage/<str:token>/", views.follow_manage, name="follow_manage"),
+    path("follow/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
 
 # --- Model resolutions (issue 16) ---------------------------------------------------------------------
