@@ -34,3 +34,33 @@ urlpatterns = [
     path("follow/manage/<str:token>/", views.follow_manage, name="follow_manage"),
     path("follow/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
+
+# --- Model resolutions (issue 16) ---------------------------------------------------------------------
+# First in the list: /states/al/model-resolution/ would otherwise be read as a place whose slug is
+# "model-resolution".
+from . import model_resolutions  # noqa: E402
+
+urlpatterns = [
+    path(
+        "states/<usps:usps>/model-resolution/",
+        model_resolutions.state_model_resolution,
+        name="state_model_resolution",
+    ),
+    path(
+        "states/<usps:usps>/model-resolution.docx",
+        model_resolutions.state_model_resolution_docx,
+        name="state_model_resolution_docx",
+    ),
+    path(
+        "states/<usps:usps>/<slug:slug>/model-resolution/",
+        model_resolutions.model_resolution,
+        name="model_resolution",
+    ),
+    path(
+        "states/<usps:usps>/<slug:slug>/model-resolution.docx",
+        model_resolutions.model_resolution_docx,
+        name="model_resolution_docx",
+    ),
+    *urlpatterns,
+]
+# --- end of model resolutions ------------------------------------------------------------------------
