@@ -15,6 +15,8 @@ urlpatterns = [
     path("embed/states/<usps:usps>/", embeds.embed_state_map, name="embed_state"),
     path("states/<usps:usps>/", views.state_detail, name="state"),
     path("states/<usps:usps>/feed/", feeds.StateFeed(), name="state_feed"),
+    path("states/<usps:usps>/fact-sheet/", views.state_fact_sheet, name="state_fact_sheet"),
+    path("states/<usps:usps>/<slug:slug>/fact-sheet/", views.fact_sheet, name="fact_sheet"),
     path("states/<usps:usps>/<slug:slug>/", views.jurisdiction_detail, name="jurisdiction"),
     path("resolutions/<int:pk>/", views.resolution_detail, name="resolution"),
     path("resolutions/<int:pk>/preview/", views.resolution_preview, name="resolution_preview"),
@@ -25,8 +27,44 @@ urlpatterns = [
     path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
     path("submit/", views.submit, name="submit"),
     path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
+    # --- Follow by email (recognition/alerts.py) ---
+    path("follow/", views.follow, name="follow"),
+    path("follow/sent/", views.follow_sent, name="follow_sent"),
+    path("follow/confirm/<str:token>/", views.follow_confirm, name="follow_confirm"),
+    path("follow/manage/<str:token>/", views.follow_manage, name="follow_manage"),
+    path("follow/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # Share cards (issue 16): 1200x630 PNGs for link previews.
     path("card.png", card_views.national_card, name="home_card"),
     path("states/<usps:usps>/card.png", card_views.state_card, name="state_card"),
     path("states/<usps:usps>/<slug:slug>/card.png", card_views.jurisdiction_card, name="jurisdiction_card"),
 ]
+
+# --- Model resolutions (issue 16) ---------------------------------------------------------------------
+# First in the list: /states/al/model-resolution/ would otherwise be read as a place whose slug is
+# "model-resolution".
+from . import model_resolutions  # noqa: E402
+
+urlpatterns = [
+    path(
+        "states/<usps:usps>/model-resolution/",
+        model_resolutions.state_model_resolution,
+        name="state_model_resolution",
+    ),
+    path(
+        "states/<usps:usps>/model-resolution.docx",
+        model_resolutions.state_model_resolution_docx,
+        name="state_model_resolution_docx",
+    ),
+    path(
+        "states/<usps:usps>/<slug:slug>/model-resolution/",
+        model_resolutions.model_resolution,
+        name="model_resolution",
+    ),
+    path(
+        "states/<usps:usps>/<slug:slug>/model-resolution.docx",
+        model_resolutions.model_resolution_docx,
+        name="model_resolution_docx",
+    ),
+    *urlpatterns,
+]
+# --- end of model resolutions ------------------------------------------------------------------------

@@ -32,7 +32,18 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # Pages that are not for sharing: embeds (framed by other sites, minimal heads), downloads and feeds
 # (not HTML), the cards themselves, and the staff preview (a 404, with its tags, for the public).
-NOT_SHARED_PAGES = {"embed_map", "embed_state", "resolution_csv", "action_csv", "feed", "state_feed"}
+NOT_SHARED_PAGES = {
+    "embed_map",
+    "embed_state",
+    "resolution_csv",
+    "action_csv",
+    "feed",
+    "state_feed",
+    "model_resolution_docx",
+    "state_model_resolution_docx",
+}
+# A follower's own pages: their address holds a secret, which no tag repeats.
+PERSONAL_PAGES = {"follow_confirm", "follow_manage", "unsubscribe"}
 CARDS = {"home_card", "state_card", "jurisdiction_card"}
 REQUIRED = (
     "og:title",
@@ -50,7 +61,7 @@ REQUIRED = (
 class _Head(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.meta, self.canonical, self.title, self._in_title = {}, [], "", False
+        self.meta, self.canonical, self.title, self._in_title, self._in_head = {}, [], "", False, True
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -60,10 +71,11 @@ class _Head(HTMLParser):
             self.meta[key] = attrs.get("content")
         elif tag == "link" and attrs.get("rel") == "canonical":
             self.canonical.append(attrs["href"])
-        self._in_title = tag == "title"
+        self._in_title = tag == "title" and self._in_head  # not an SVG's <title> in the body
 
     def handle_endtag(self, tag):
         self._in_title = False
+        self._in_head = self._in_head and tag != "head"
 
     def handle_data(self, data):
         if self._in_title:
@@ -112,6 +124,7 @@ def sample_kwargs():
         "usps": ["al", "ri"],
         "slug": ["mobile-county", "city-of-mobile"],
         "pk": [measure.pk],
+        "token": ["not-a-real-token"],
     }
 
 
@@ -133,7 +146,7 @@ def public_urls():
     return urls
 
 
-def check_tags(response, url):
+def check_tags(response, url, personal=False):
     tags = head(response)
     for key in REQUIRED:
         assert tags.meta.get(key), f"{url}: no {key}"
@@ -145,8 +158,8 @@ def check_tags(response, url):
     image = urlsplit(tags.meta["og:image"])
     assert f"{image.scheme}://{image.netloc}" == HOST and image.path.endswith("/card.png"), url
     assert (tags.meta["og:image:width"], tags.meta["og:image:height"]) == ("1200", "630")
-    if response.status_code == 404:
-        assert tags.canonical == [] and "og:url" not in tags.meta, url  # no address of its own
+    if response.status_code == 404 or personal:
+        assert tags.canonical == [] and "og:url" not in tags.meta, url  # no address of its own to share
     else:
         assert len(tags.canonical) == 1, url
         assert tags.meta["og:url"] == tags.canonical[0], url
@@ -163,7 +176,7 @@ def test_every_public_page_carries_the_share_tags(published, client):
             continue
         response = client.get(url, follow=True)  # the staff preview of a published record leads to it
         assert response["Content-Type"].startswith("text/html"), url
-        check_tags(response, url)
+        check_tags(response, url, personal=name in PERSONAL_PAGES)
         checked.add(name)
     # Every other page was checked: a page added to the URLconf is checked here too.
     assert checked == names - NOT_SHARED_PAGES - CARDS
@@ -362,8 +375,10 @@ def test_card_queries_are_fixed(steady_version, client, django_assert_num_querie
     # The county, its measures, what covers it from above, its cities' and districts' measures, the shapes.
     with django_assert_num_queries(5):
         assert client.get("/states/tx/harris-county/card.png").status_code == 200
-    with django_assert_num_queries(6):  # and the actions of its own measures
+    with django_assert_num_queries(5):
         assert client.get("/states/al/mobile-county/card.png").status_code == 200
+    with django_assert_num_queries(4):  # a city: no cities of its own to ask about
+        assert client.get("/states/al/city-of-mobile/card.png").status_code == 200
     with django_assert_num_queries(3):
         assert client.get("/card.png").status_code == 200
 

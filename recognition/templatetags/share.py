@@ -57,13 +57,14 @@ def canonical_url(context, query=None):
     A public page's request holds only the parameters the page reads (the page cache
     removed the rest, tracking parameters included); of those, `page` and `sort` and
     empty ones are left out. Any other page keeps none. `query` replaces the
-    computed query string.
+    computed query string. A page whose address holds a secret (a follower's `token`) has
+    none: a preview would only repeat the secret.
     """
     request = _request(context)
-    if request is None:
+    match = getattr(request, "resolver_match", None)
+    if request is None or (match is not None and "token" in match.kwargs):
         return ""
     if query is None:
-        match = getattr(request, "resolver_match", None)
         policy = getattr(match.func, "page_policy", None) if match else None
         pairs = []
         if policy is not None:
