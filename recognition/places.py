@@ -422,8 +422,7 @@ def zip_search(text, code):
         return Outcome(
             query=text,
             zip_code=code,
-            message=f"There is no ZIP code {code} in the ZIP code list we use. Check the digits, or search "
-            "for your county or city by name.",
+            message=f"There is no ZIP code {code} in the ZIP code list we use.",
         )
     usps = records[0]["state"]
     directory = Directory.load(usps=usps)
@@ -465,8 +464,8 @@ class Listed:
     """One line of the results: the jurisdiction, where it stands in words, and why it is listed."""
 
     jurisdiction: Jurisdiction
-    status: str  # a state's status, or a county's or city's coverage ("Covered")
-    detail: str  # who acted ("County acted"), when it adds to `status`
+    status: str  # a state's status, or a county's or city's coverage ("Covered", "Covered by state law")
+    detail: str  # who acted ("county acted"), when it adds to `status`
     note: str
 
     @property
@@ -508,8 +507,15 @@ def listed(found):
                 locality_acted=False,
                 state_status=state_status[usps],
             )
-        detail = "" if status.label == coverage.label else status.label
-        lines.append(Listed(place, coverage.label, detail, notes[place.pk]))
+        if place.level != Level.COUNTY and place.pk in acted:
+            label, detail = coverage.label, "acted itself"
+        elif place.level != Level.COUNTY and status == rules.CountyStatus.COUNTY:
+            label, detail = coverage.label, "its county acted"
+        elif status.label.startswith(coverage.label) or status.label == coverage.label:
+            label, detail = status.label, ""  # "Covered by state law", "No recognition yet"
+        else:
+            label, detail = coverage.label, status.label.lower()  # "Covered: county acted"
+        lines.append(Listed(place, label, detail, notes[place.pk]))
     return lines
 
 

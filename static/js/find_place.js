@@ -97,7 +97,7 @@
         name.textContent = result.level === "state" ? result.name : result.name + ", " + result.state;
         var status = document.createElement("span");
         status.className = "find-place__option-status";
-        status.textContent = result.status + (result.detail ? ": " + result.detail.toLowerCase() : "") +
+        status.textContent = result.status + (result.detail ? ": " + result.detail : "") +
           (result.note ? ". " + result.note : "");
         item.appendChild(name);
         item.appendChild(document.createTextNode(" "));
