@@ -6,18 +6,22 @@ hands plain objects to the templates: statuses come from the pure rules in
 for the national map).
 """
 
+import functools
+import json
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import ExtractYear
 
 from . import coverage as people_rules
-from . import stages
+from . import next_steps, stages, tap_targets
 from . import status as rules
 from .charts import cumulative_timeline
 from .dates import PartialDate
-from .models import Jurisdiction, Kind, Level, Resolution, Status
+from .geography import shared_borders
+from .geography_loader import STATES_ATLAS
+from .models import Jurisdiction, Kind, Level, Resolution, Source, Status, in_states
 
 STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
 
@@ -161,6 +165,11 @@ class NationalProgress:
     county_regions: list = field(default_factory=list)
     county_table: list = field(default_factory=list)
 
+    @property
+    def small_states(self):
+        """The states too small to tap on a phone's map, listed as tiles beside it (in `states` order)."""
+        return [r for r in self.states if tap_targets.too_small_to_tap(r.jurisdiction.shape_viewbox)]
+
 
 def _state_regions(states, results):
     return [Region(state, results[state.usps].status, results[state.usps].deciding) for state in states]
@@ -211,7 +220,7 @@ def _county_layer(state_regions, county_status, shapes):
 def national_progress(latest_count=6, with_county_layer=False):
     states = list(
         Jurisdiction.objects.states().only(
-            "name", "usps", "fips", "is_territory", "level", "slug", "shape", "population"
+            "name", "usps", "fips", "is_territory", "level", "slug", "shape", "shape_viewbox", "population"
         )
     )
     inputs = status_inputs()
@@ -416,7 +425,16 @@ def jurisdiction_progress(jurisdiction):
         .prefetch_related("actions")  # each measure's stage bar
         .order_by("-adopted_on", "-introduced_on", "title")
     )
-    context = {"jurisdiction": jurisdiction, "resolutions": own, "standing": None, "state": None}
+    context = {
+        "jurisdiction": jurisdiction,
+        "resolutions": own,
+        "standing": None,
+        "state": None,
+        "next_steps": None,
+        "neighbors": None,
+        "places": None,
+        "locator_viewbox": None,
+    }
     if jurisdiction.level not in rules.LOCAL_LEVELS:
         return context
     state = context["state"] = jurisdiction.state
@@ -456,7 +474,158 @@ def jurisdiction_progress(jurisdiction):
         state_laws=[r for r in from_state if r.kind in rules.LAW_KINDS],
         state_resolutions=[r for r in from_state if r.kind in rules.RESOLUTION_KINDS],
     )
+    recognized_here = bool(adopted_own or county)
+    context["next_steps"] = NextSteps(
+        place=jurisdiction,
+        state=state,
+        asks=next_steps.asks(
+            level=jurisdiction.level,
+            state_status=state_status,
+            recognized_here=recognized_here,
+            one_government=state.usps == ONE_GOVERNMENT,
+        ),
+        body=next_steps.governing_body(jurisdiction.level, jurisdiction.name),
+        state_laws=context["standing"].state_laws,
+        state_resolutions=context["standing"].state_resolutions,
+        state_bills=pending_bills(state),
+        federal_bills=pending_federal_bills(),
+    )
+    if jurisdiction.level == Level.COUNTY:
+        context["neighbors"] = neighbors = neighboring_counties(jurisdiction)
+        context["places"] = places_in(jurisdiction)
+        context["locator_viewbox"] = _locator_viewbox(jurisdiction, state, neighbors)
     return context
+
+
+# The District of Columbia: its council is both its local government and its legislature.
+ONE_GOVERNMENT = "DC"
+
+
+def _locator_viewbox(county, state, neighbors):
+    """The state and every neighbor in view (a neighbor across the state line is not cropped away)."""
+    boxes = [
+        [float(part) for part in viewbox.split()]
+        for viewbox in [state.shape_viewbox, county.shape_viewbox]
+        + [r.jurisdiction.shape_viewbox for r in neighbors.regions]
+        if viewbox
+    ]
+    if not boxes:
+        return padded_viewbox("")
+    left = min(x for x, _y, _w, _h in boxes)
+    top = min(y for _x, y, _w, _h in boxes)
+    right = max(x + w for x, _y, w, _h in boxes)
+    bottom = max(y + h for _x, y, _w, h in boxes)
+    return padded_viewbox(f"{left} {top} {right - left} {bottom - top}")
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """ "What you can do here": the asks from the one rule, with the bills a visitor can name."""
+
+    place: Jurisdiction
+    state: Jurisdiction
+    asks: tuple
+    state_laws: list  # adopted: what to thank the state for
+    state_resolutions: list  # adopted, but not a law: why the legislature is still asked
+    state_bills: list  # pending before the state's legislature
+    federal_bills: list  # pending in Congress
+    body: str = ""  # whom a local resolution is asked of
+
+    @property
+    def voting_members(self):
+        """Whether the place elects voting members of Congress (DC and the territories elect a delegate)."""
+        return not (self.state.usps == ONE_GOVERNMENT or self.state.is_territory)
+
+
+@dataclass(frozen=True)
+class Neighbors:
+    """The counties sharing a border with one county, each with its status from the one county rule."""
+
+    regions: list
+
+    @property
+    def recognized(self):
+        """Covered by its own measure or by a state law: the counties that "have recognized" dispatchers."""
+        return sum(1 for r in self.regions if r.coverage == rules.Coverage.COVERED)
+
+    @property
+    def in_words(self):
+        return next_steps.neighbors_in_words(self.recognized, len(self.regions))
+
+
+def neighboring_counties(county):
+    """A county's neighbors, across state lines, with their map status (2 queries; none without neighbors)."""
+    counties = list(
+        county.neighbors.select_related("parent")
+        .only(
+            "level",
+            "name",
+            "slug",
+            "fips",
+            "population",
+            "shape",
+            "shape_viewbox",
+            "parent__name",
+            "parent__usps",
+            "parent__level",
+        )
+        .order_by("name")
+    )
+    counties.sort(key=lambda c: c.parent_id != county.parent_id)  # its own state's first, each by name
+    if not counties:
+        return Neighbors([])
+    codes = sorted({c.parent.usps for c in counties})
+    measures = counted_measures(Resolution.objects.published().filter(in_states(codes, "jurisdiction__")))
+    state_status = {usps: result.status for usps, result in rules.state_results(measures, codes).items()}
+    fips_by_state = {}
+    for c in counties:
+        fips_by_state.setdefault(c.parent.usps, []).append(c.fips)
+    results = rules.county_results(measures, fips_by_state, state_status)
+    return Neighbors(
+        [
+            Region(c, results[c.fips].status, results[c.fips].deciding, results[c.fips].coverage)
+            for c in counties
+        ]
+    )
+
+
+def places_in(county):
+    """The cities, towns and 911 districts recorded in a county, each with its published measures (2 queries)."""
+    return list(
+        Jurisdiction.objects.filter(county=county, level__in=[Level.PLACE, Level.DISTRICT])
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch(
+                "resolutions",
+                queryset=Resolution.objects.published()
+                .select_related("session")
+                .order_by(F("adopted_on").desc(nulls_last=True), "-introduced_on", "pk"),
+                to_attr="published_measures",
+            )
+        )
+        .order_by("name")
+    )
+
+
+def state_next_steps(state_progress):
+    """ "What you can do here" on a state page (2 queries: the state's pending bills, Congress's)."""
+    state = state_progress.state
+    laws = [
+        r for r in state_progress.state_measures if r.status == Status.ADOPTED and r.kind in rules.LAW_KINDS
+    ]
+    return NextSteps(
+        place=state,
+        state=state,
+        asks=next_steps.asks(level=Level.STATE, state_status=state_progress.status),
+        state_laws=laws,
+        state_resolutions=[
+            r
+            for r in state_progress.state_measures
+            if r.status == Status.ADOPTED and r.kind in rules.RESOLUTION_KINDS
+        ],
+        state_bills=pending_bills(state),
+        federal_bills=pending_federal_bills(),
+    )
 
 
 # --- A measure's stage bar and its actions (no query: the actions come prefetched) --------------------
@@ -672,4 +841,135 @@ def pending_federal_bills():
         .filter(jurisdiction__level=Level.NATION)
         .with_jurisdiction()
         .order_by(F("latest_action_on").desc(nulls_last=True), F("introduced_on").desc(nulls_last=True), "pk")
+    )
+
+
+# --- A one-page fact sheet ----------------------------------------------------------------------------
+
+FACT_SHEET_SOURCES = 8  # sources printed; the page online lists every one
+FACT_SHEET_LIST = 3  # bills or places named in one line of a sheet; the rest are counted
+
+
+@dataclass(frozen=True)
+class Capped:
+    """The first few of a list, and how many more: what keeps a printed sheet to one page."""
+
+    shown: list
+    more: int
+
+    @classmethod
+    def of(cls, items, limit=FACT_SHEET_LIST):
+        items = list(items)
+        return cls(items[:limit], max(len(items) - limit, 0))
+
+
+@functools.cache
+def _state_borders():
+    """{state FIPS: neighboring states' FIPS}, read once per process off the states topology."""
+    topology = json.loads(STATES_ATLAS.read_text(encoding="utf-8"))
+    borders = {}
+    for a, b in shared_borders(topology, "states"):
+        borders.setdefault(a, set()).add(b)
+        borders.setdefault(b, set()).add(a)
+    return borders
+
+
+def neighboring_states(state):
+    """The states sharing a border with this one, with their status (2 queries; none for an island)."""
+    fips = sorted(_state_borders().get(state.fips, ()))
+    states = list(Jurisdiction.objects.states().filter(fips__in=fips).order_by("name"))
+    if not states:
+        return []
+    codes = [s.usps for s in states]
+    # Local measures too: a state where only a county acted is "local action only", not "no recognition".
+    measures = counted_measures(Resolution.objects.published().filter(in_states(codes, "jurisdiction__")))
+    results = rules.state_results(measures, codes)
+    return [Region(s, results[s.usps].status, results[s.usps].deciding) for s in states]
+
+
+@dataclass(frozen=True)
+class FactSheet:
+    """What one printed page says about a county (or city) or a state; every figure from the page rules.
+
+    Every list is capped (`Capped`), so no amount of data pushes the sheet onto a second page.
+    """
+
+    place: Jurisdiction
+    state: Jurisdiction
+    state_progress: StateProgress
+    next_steps: NextSteps
+    federal_bills: Capped
+    state_bills: Capped
+    state_deciding: Capped  # the measures that decide the state's status (by the state itself)
+    sources: Capped
+    standing: Standing | None = None  # a county, city or district
+    own: Capped | None = None  # its own adopted measures
+    county_measures: Capped | None = None  # a city's or district's county's
+    localities: Capped | None = None  # a county's cities and districts that acted
+    neighbors: object = None  # Neighbors for a county, a list of Regions for a state
+
+
+def _sources(measures):
+    """The sources of these measures, in their order (1 query): what a fact sheet cites."""
+    order = {m.pk: index for index, m in enumerate(measures)}
+    sources = list(
+        Source.objects.filter(resolution__in=order).select_related("resolution", "resolution__jurisdiction")
+    )
+    sources.sort(key=lambda s: (order[s.resolution_id], s.pk))
+    return Capped.of(sources, FACT_SHEET_SOURCES)
+
+
+def _state_deciding(state_page):
+    """The state's own measures behind a law or resolution status (a status of local action is counted)."""
+    kinds = {
+        rules.StateStatus.LAW: rules.LAW_KINDS,
+        rules.StateStatus.RESOLUTION: rules.RESOLUTION_KINDS,
+    }.get(state_page.status, ())
+    return [r for r in state_page.state_measures if r.status == Status.ADOPTED and r.kind in kinds]
+
+
+def fact_sheet(place):
+    """A county's, city's or state's fact sheet (about 20 queries; the page is cached like the others)."""
+    if place.level == Level.STATE:
+        state_page = state_progress(place)
+        steps = state_next_steps(state_page)
+        deciding = _state_deciding(state_page)
+        return FactSheet(
+            place=place,
+            state=place,
+            state_progress=state_page,
+            next_steps=steps,
+            federal_bills=Capped.of(steps.federal_bills),
+            state_bills=Capped.of(steps.state_bills),
+            state_deciding=Capped.of(deciding),
+            neighbors=neighboring_states(place),
+            sources=_sources([*deciding, *steps.state_bills, *steps.federal_bills]),
+        )
+    context = jurisdiction_progress(place)
+    state, standing, steps = context["state"], context["standing"], context["next_steps"]
+    state_page = state_progress(state)
+    deciding = _state_deciding(state_page)
+    # What the sheet names, in the order it names them: those are what it cites.
+    cited = [
+        *standing.own[:FACT_SHEET_LIST],
+        *standing.county[:FACT_SHEET_LIST],
+        *standing.localities[:FACT_SHEET_LIST],
+        *deciding[:FACT_SHEET_LIST],
+        *steps.state_bills[:FACT_SHEET_LIST],
+        *steps.federal_bills[:FACT_SHEET_LIST],
+    ]
+    return FactSheet(
+        place=place,
+        state=state,
+        state_progress=state_page,
+        next_steps=steps,
+        federal_bills=Capped.of(steps.federal_bills),
+        state_bills=Capped.of(steps.state_bills),
+        state_deciding=Capped.of(deciding),
+        standing=standing,
+        own=Capped.of(standing.own),
+        county_measures=Capped.of(standing.county),
+        localities=Capped.of(standing.localities),
+        neighbors=context["neighbors"],
+        sources=_sources(list(dict.fromkeys(cited))),
     )

@@ -8,13 +8,14 @@ from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control, never_cache
 from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 from redis.exceptions import RedisError
 
-from . import exports, places, progress, sharedcache, stages
+from . import exports, next_steps, places, progress, sharedcache, stages
 from . import status as rules
 from .filters import ActionFilter, ResolutionFilter
 from .forms import SubmissionForm
@@ -54,6 +55,7 @@ def about(request):
             "coverages": list(rules.Coverage),
             "stages": list(stages.Stage),
             "session_ended_label": stages.SESSION_ENDED_LABEL,
+            "asks": {ask.value: ask for ask in next_steps.Ask},
         },
     )
 
@@ -75,19 +77,45 @@ def state_detail(request, usps):
         "county_rows": state_progress.counties_sorted(county_sort),
         "state": state,
         "viewbox": progress.padded_viewbox(state.shape_viewbox),
+        "next_steps": progress.state_next_steps(state_progress),
     }
     return render(request, "recognition/state_detail.html", context)
 
 
-@public_page
-def jurisdiction_detail(request, usps, slug):
-    jurisdiction = get_object_or_404(
+def _local_jurisdiction(usps, slug):
+    """A county, city or district by its state and slug, else 404."""
+    return get_object_or_404(
         Jurisdiction.objects.select_related("parent", "county"),
         parent__level=Level.STATE,
         parent__usps=usps.upper(),
         slug=slug,
     )
-    return _jurisdiction_page(request, jurisdiction)
+
+
+@public_page
+def jurisdiction_detail(request, usps, slug):
+    return _jurisdiction_page(request, _local_jurisdiction(usps, slug))
+
+
+def _fact_sheet_page(request, place):
+    context = {
+        "sheet": progress.fact_sheet(place),
+        "page_url": request.build_absolute_uri(place.get_absolute_url()),
+        "today": timezone.localdate(),
+    }
+    return render(request, "recognition/fact_sheet.html", context)
+
+
+@public_page
+def state_fact_sheet(request, usps):
+    """One Letter page about a state, to print and hand to a legislator."""
+    return _fact_sheet_page(request, get_object_or_404(Jurisdiction, level=Level.STATE, usps=usps.upper()))
+
+
+@public_page
+def fact_sheet(request, usps, slug):
+    """One Letter page about a county, city or district, to print and hand to a commissioner."""
+    return _fact_sheet_page(request, _local_jurisdiction(usps, slug))
 
 
 def _jurisdiction_page(request, jurisdiction):

@@ -70,6 +70,9 @@ def records():
         "new_report": submission(days=6),
         "answered": Submission.objects.filter(pk=submission(days=20).pk).update(status="rejected"),
         "session_ended": bill(title="A bill of an ended session", session=session(end=(2025, 6, 5))),
+        "no_session": bill(title="A pending bill with no session"),
+        "adopted_no_session": bill(title="An adopted bill with no session", status="adopted"),
+        "draft_no_session": bill(title="A draft bill with no session", published=False),
     }
 
 
@@ -91,6 +94,10 @@ def test_each_list_holds_exactly_what_it_says(editor_client, records):
 
     drafts = section(html, "drafts")
     assert "An old draft" in drafts and "A new draft" not in drafts
+
+    no_session = section(html, "no_session")
+    listed = set(re.findall(r'change/">([^<]+)</a>', no_session))
+    assert listed == {str(records["no_session"])}  # not the ended session's bill, the adopted one, the draft
 
     reports = section(html, "submissions")
     old = reverse("admin:recognition_submission_change", args=[records["old_report"].pk])
@@ -116,6 +123,7 @@ def test_the_admin_index_shows_every_count(editor_client, records):
         .count(),
         "drafts": 1,
         "session_ended": 1,
+        "no_session": 1,
         "submissions": 1,
     }
     assert {key: int(value) for key, value in counts.items()} == expected

@@ -2,7 +2,7 @@
 
 Lists, not a score: a broken link, a record nobody has checked for a year, a draft left
 for a month, a report nobody answered for a week, a bill whose session ended with no outcome
-recorded. The admin's index shows the counts.
+recorded, a pending bill with no session (the site cannot tell when it dies). The admin's index shows the counts.
 """
 
 import datetime
@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import Resolution, Source, Submission
+from ..models import Level, Resolution, Source, Status, Submission
 
 VERIFICATION_INTERVAL = datetime.timedelta(days=365)
 DRAFT_AGE = datetime.timedelta(days=30)
@@ -80,6 +80,24 @@ def session_ended(today=None):
     )
 
 
+def without_session():
+    """Published bills pending before a legislature with no session entered.
+
+    Pages call them pending, and ask people to support them, until staff record an outcome: with
+    its session, a bill stops being called pending the day the session ends.
+    """
+    return (
+        Resolution.objects.published()
+        .filter(
+            status=Status.INTRODUCED,
+            session__isnull=True,
+            jurisdiction__level__in=[Level.STATE, Level.NATION],
+        )
+        .with_jurisdiction()
+        .order_by(F("introduced_on").asc(nulls_first=True), "pk")  # the oldest first
+    )
+
+
 def waiting_submissions(now=None):
     """Public reports still pending after a week."""
     return Submission.objects.filter(
@@ -103,6 +121,13 @@ def desks():
             "Find out what became of each bill: add the action that ended it (failed, vetoed, withdrawn) and "
             "set its status to failed, or the one that passed it.",
             session_ended(),
+        ),
+        Desk(
+            "no_session",
+            "Pending with no session",
+            "Enter the legislative session each bill belongs to (Legislative sessions, then the bill's Session box), "
+            "so that it stops being called pending when the session ends.",
+            without_session(),
         ),
         Desk(
             "submissions",
