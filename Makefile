@@ -24,12 +24,13 @@ TEST_WORKERS ?= auto
 # `make run PORT=8001` when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: help venv deps dev-deps load-data setup run serve test lint superuser clean bench backup restore load fault
+.PHONY: help venv deps dev-deps load-data setup run serve test lint superuser clean bench backup restore load fault worker
 
 help:
 	@echo "make run        set up (venv, migrate, load geography and the starter dataset) and serve on http://127.0.0.1:8000 (PORT=8001 to move it)"
 	@echo "make setup      everything 'make run' does except serving"
 	@echo "make serve      production-like: DEBUG off, collectstatic, same data as setup, gunicorn on http://127.0.0.1:8000"
+	@echo "make worker     run the background task worker (follow-by-email sends) beside make run or make serve"
 	@echo "make test       run the test suite (pytest); extra arguments: make test ARGS=\"-k foo\""
 	@echo "make lint       ruff check"
 	@echo "make superuser  create a staff account for the admin (/admin/)"
@@ -88,6 +89,13 @@ setup: load-data
 run: export DJANGO_DEBUG := 1
 run: setup
 	$(VENV_PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The task worker (django-tasks-db): sends what `make run` or `make serve` queue (follow by email). Run it in a
+# second terminal; with DEBUG on (as here) mail is printed to this terminal unless EMAIL_HOST is set.
+worker: export DJANGO_DEBUG := $(if $(DJANGO_SECRET_KEY),$(DJANGO_DEBUG),1)
+worker: $(RUNTIME_STAMP)
+	$(VENV_PY) manage.py migrate --noinput
+	$(VENV_PY) manage.py db_worker
 
 # Production-like, on http://127.0.0.1:8000: DEBUG off (so secure cookies, HSTS, the strict CSP), hashed and
 # compressed static files served by whitenoise, gunicorn with gunicorn.conf.py. DATABASE_URL and REDIS_URL

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    # The task queue in the database (django.tasks backend): `manage.py db_worker` runs what is queued.
+    "django_tasks_db",
     "recognition",
 ]
 
@@ -282,6 +284,40 @@ AXES_CLIENT_IP_CALLABLE = "recognition.security.client_ip"
 # check (which calls every cache but memcached and Redis unfit) does not stop a local run on local memory.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = "recognition.security.client_ip"
+
+# --- Background tasks and email (follow by email: recognition/alerts.py) ---------------------------
+# DJANGO_TASKS_BACKEND: "database" (the default: tasks wait in the database for `manage.py db_worker`,
+# as many workers on as many machines as wanted) or "immediate" (run at once in the caller's process).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+_task_backend = os.environ.get("DJANGO_TASKS_BACKEND", "database").strip().lower() or "database"
+if _task_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"DJANGO_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
+
+# Mail goes out through SMTP, configured by the EMAIL_* variables (Django 6.1's MAILERS setting); with DEBUG
+# on and no EMAIL_HOST it is printed to the console instead (`make run`).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Dispatcher Recognition Tracker <alerts@localhost>")
+if DEBUG and not EMAIL_HOST:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": EMAIL_HOST or "localhost",
+                "port": int(os.environ.get("EMAIL_PORT", "") or 25),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS"),
+                "timeout": 30,
+            },
+        }
+    }
+del EMAIL_HOST  # deprecated as a setting in Django 6.1: MAILERS above carries it
 
 LOGGING = {
     "version": 1,

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import csvfile, stages
+from . import alerts, csvfile, stages
 from .csvfile import RowError
 from .dates import PartialDate
 from .importer import FILE_LEVELS, Report, change_reason
@@ -527,6 +527,7 @@ def write(plans):
     with transaction.atomic():
         if created:
             bulk_create_with_history(created, Action, batch_size=BATCH_SIZE)
+            alerts.actions_created(created)  # no save signal in bulk: news for followers all the same
         if updated:
             bulk_update_with_history(
                 updated, Action, [*_UPDATABLE_FIELDS, "updated_at"], batch_size=BATCH_SIZE

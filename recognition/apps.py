@@ -16,3 +16,9 @@ class RecognitionConfig(AppConfig):
             post_delete.connect(
                 bump_data_version, sender=model, dispatch_uid=f"bump-on-delete-{model.__name__}"
             )
+
+        # Follow by email: a measure's first publication and a new action on a published one are news.
+        from . import alerts
+
+        post_save.connect(alerts.measure_saved, sender=Resolution, dispatch_uid="alerts-measure-saved")
+        post_save.connect(alerts.action_saved, sender=Action, dispatch_uid="alerts-action-saved")

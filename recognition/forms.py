@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from .dates import PartialDate, PartialDateError
 from .filters import STATE_CHOICES
-from .models import Submission
+from .models import Frequency, Submission
 
 PARTIAL_DATE_HELP = "2022, 2022-09 or 2022-04-18: only as precise as the source."
 
@@ -119,3 +119,28 @@ class SubmissionForm(forms.ModelForm):
             "body": resolution.body,
             "date_text": resolution.adopted.isoformat() if resolution.adopted else "",
         }
+
+
+class FollowForm(forms.Form):
+    """ "Follow by email": an address and how often. What is followed comes from the page's link."""
+
+    HONEYPOT = "website"  # as on the submission form: hidden from people, filled in by scripts
+
+    email = forms.EmailField(
+        label="Your email",
+        max_length=254,
+        help_text="We send one message with a link to confirm. Nothing else until you use it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": 254}),
+    )
+    frequency = forms.ChoiceField(
+        label="How often",
+        choices=Frequency.choices,
+        initial=Frequency.IMMEDIATE,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose “As it happens” or “Weekly digest”."},
+    )
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )

@@ -1155,3 +1155,224 @@ class DataVersion(models.Model):
 
     def __str__(self):
         return f"{self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+# --- Follow by email (recognition/alerts.py) -------------------------------------------------------
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def receiving(self):
+        """Addresses that may be sent news: confirmed, and not unsubscribed."""
+        return self.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+
+    def forgettable(self, now=None):
+        """Addresses to delete: unsubscribed for more than 30 days, or never confirmed within 2 days."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(unsubscribed_at__lt=now - SUBSCRIBER_RETENTION)
+            | Q(confirmed_at__isnull=True, created_at__lt=now - CONFIRMATION_WINDOW)
+        )
+
+
+SUBSCRIBER_RETENTION = datetime.timedelta(days=30)
+CONFIRMATION_WINDOW = datetime.timedelta(hours=48)
+
+
+class Subscriber(models.Model):
+    """An email address that follows something. Nothing else about the person is kept.
+
+    A row appears only when its first confirmation link is used; unsubscribing keeps it
+    30 days (so a mistaken click can be undone by following again), then it is deleted.
+    """
+
+    email = models.EmailField(max_length=254, unique=True, help_text="Kept in lower case.")
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            # One row per address whatever its case: "Ann@X.org" and "ann@x.org" are one person.
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="subscriber_email_lower_case"),
+            models.CheckConstraint(condition=~Q(email=""), name="subscriber_email_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_receiving(self):
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class FollowTarget(models.TextChoices):
+    JURISDICTION = "jurisdiction", "A state, county, city or district"
+    MEASURE = "measure", "A measure"
+    SEARCH = "search", "A search"
+
+
+class Frequency(models.TextChoices):
+    IMMEDIATE = "immediate", "As it happens"
+    WEEKLY = "weekly", "Weekly digest"
+
+
+# The longest search kept: the list's own parameters, URL-encoded, fit well within it.
+MAX_FOLLOWED_SEARCH_LENGTH = 1000
+
+
+class FollowQuerySet(models.QuerySet):
+    def receiving(self):
+        """Follows of confirmed addresses that have not unsubscribed."""
+        return self.filter(subscriber__confirmed_at__isnull=False, subscriber__unsubscribed_at__isnull=True)
+
+
+class Follow(models.Model):
+    """What an address follows: a jurisdiction (with what lies in it), a measure, or a search of the list.
+
+    A search is kept as the list's own query string, normalised by the same FilterSet the
+    list uses (recognition/alerts.py), so it matches exactly what `/resolutions/?<search>` lists.
+    """
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="follows")
+    target = models.CharField(max_length=12, choices=FollowTarget)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    resolution = models.ForeignKey(
+        Resolution, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    search = models.CharField(max_length=MAX_FOLLOWED_SEARCH_LENGTH, blank=True)
+    frequency = models.CharField(max_length=9, choices=Frequency, default=Frequency.IMMEDIATE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FollowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target__in=FollowTarget.values), name="follow_target_valid"),
+            models.CheckConstraint(
+                condition=Q(frequency__in=Frequency.values), name="follow_frequency_valid"
+            ),
+            # Exactly the field its target names is set.
+            models.CheckConstraint(
+                condition=Q(
+                    target=FollowTarget.JURISDICTION,
+                    jurisdiction__isnull=False,
+                    resolution__isnull=True,
+                    search="",
+                )
+                | Q(
+                    target=FollowTarget.MEASURE,
+                    jurisdiction__isnull=True,
+                    resolution__isnull=False,
+                    search="",
+                )
+                | (
+                    Q(target=FollowTarget.SEARCH, jurisdiction__isnull=True, resolution__isnull=True)
+                    & ~Q(search="")
+                ),
+                name="follow_one_target",
+            ),
+            # Following the same thing twice changes its frequency instead.
+            models.UniqueConstraint(
+                fields=["subscriber", "jurisdiction"],
+                condition=Q(jurisdiction__isnull=False),
+                name="follow_unique_jurisdiction",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "resolution"],
+                condition=Q(resolution__isnull=False),
+                name="follow_unique_measure",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "search"], condition=~Q(search=""), name="follow_unique_search"
+            ),
+        ]
+        indexes = [
+            # Who follows the places a new item is in:
+            # Follow.objects.receiving().filter(jurisdiction_id__in=[measure's place, its county, its state]).
+            models.Index(
+                fields=["jurisdiction"],
+                condition=Q(jurisdiction__isnull=False),
+                name="follow_by_jurisdiction",
+            ),
+            # Who follows the measure a new action belongs to: Follow.objects.filter(resolution_id__in=[...]).
+            models.Index(
+                fields=["resolution"], condition=Q(resolution__isnull=False), name="follow_by_measure"
+            ),
+        ]
+
+    def __str__(self):
+        if self.target == FollowTarget.JURISDICTION:
+            return str(self.jurisdiction)
+        if self.target == FollowTarget.MEASURE:
+            return str(self.resolution)
+        return f"Search: {self.search}"
+
+
+class AlertItemQuerySet(models.QuerySet):
+    def since(self, moment):
+        return self.filter(created_at__gt=moment)
+
+
+class AlertItem(models.Model):
+    """News to send: a measure when it is first published, or an action recorded on a published measure.
+
+    Written when the change is saved (recognition/alerts.py); the sent-log refers to it, so an
+    item is sent to each address once, however many follows match and however often a task runs.
+    A measure unpublished and published again is not news a second time.
+    """
+
+    resolution = models.ForeignKey(Resolution, on_delete=models.CASCADE, related_name="+")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AlertItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resolution"], condition=Q(action__isnull=True), name="alertitem_measure_once"
+            ),
+            models.UniqueConstraint(
+                fields=["action"], condition=Q(action__isnull=False), name="alertitem_action_once"
+            ),
+        ]
+        indexes = [
+            # The weekly digest's window: AlertItem.objects.since(a week ago).
+            models.Index(fields=["created_at"], name="alertitem_recent"),
+        ]
+
+    def __str__(self):
+        return f"{'Action' if self.action_id else 'Published'}: {self.resolution_id}"
+
+
+class Delivery(models.Model):
+    """The sent-log: this item went (or is claimed to go) to this address. Once: the database says so.
+
+    `claim` names the run that inserted the row, so a run sends exactly the rows it inserted,
+    never one another run claimed first (see recognition/alerts.py for the trade-off).
+    """
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    item = models.ForeignKey(AlertItem, on_delete=models.CASCADE, related_name="deliveries")
+    claim = models.UUIDField(editable=False)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "item"], name="delivery_once_per_address_and_item"),
+        ]
+        indexes = [
+            # What one run claimed: Delivery.objects.filter(claim=run, subscriber_id__in=[...]).
+            models.Index(fields=["claim"], name="delivery_claim"),
+        ]
+
+    def __str__(self):
+        return f"{self.item} to {self.subscriber_id}"

@@ -35,7 +35,11 @@ PLACE_LEVELS = frozenset({STATE, COUNTY, PLACE, DISTRICT})
 
 
 def asks(
-    *, level: str, state_status: StateStatus | str, recognized_here: bool = False, one_government: bool = False
+    *,
+    level: str,
+    state_status: StateStatus | str,
+    recognized_here: bool = False,
+    one_government: bool = False,
 ) -> tuple[Ask, ...]:
     """The asks for one place, most pressing first.
 

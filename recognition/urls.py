@@ -30,4 +30,40 @@ urlpatterns = [
     # Find your county or city (issue 16)
     path("places/", views.place_search, name="places"),
     path("places/suggest/", views.place_suggestions, name="place_suggestions"),
+    # --- Follow by email (recognition/alerts.py) ---
+    path("follow/", views.follow, name="follow"),
+    path("follow/sent/", views.follow_sent, name="follow_sent"),
+    path("follow/confirm/<str:token>/", views.follow_confirm, name="follow_confirm"),
+    path("follow/manage/<str:token>/", views.follow_manage, name="follow_manage"),
+    path("follow/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
+
+# --- Model resolutions (issue 16) ---------------------------------------------------------------------
+# First in the list: /states/al/model-resolution/ would otherwise be read as a place whose slug is
+# "model-resolution".
+from . import model_resolutions  # noqa: E402
+
+urlpatterns = [
+    path(
+        "states/<usps:usps>/model-resolution/",
+        model_resolutions.state_model_resolution,
+        name="state_model_resolution",
+    ),
+    path(
+        "states/<usps:usps>/model-resolution.docx",
+        model_resolutions.state_model_resolution_docx,
+        name="state_model_resolution_docx",
+    ),
+    path(
+        "states/<usps:usps>/<slug:slug>/model-resolution/",
+        model_resolutions.model_resolution,
+        name="model_resolution",
+    ),
+    path(
+        "states/<usps:usps>/<slug:slug>/model-resolution.docx",
+        model_resolutions.model_resolution_docx,
+        name="model_resolution_docx",
+    ),
+    *urlpatterns,
+]
+# --- end of model resolutions ------------------------------------------------------------------------

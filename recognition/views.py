@@ -2,26 +2,33 @@
 
 import hashlib
 import hmac
+import logging
 from functools import wraps
+from smtplib import SMTPException
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control, never_cache
-from django_ratelimit.core import get_usage
+from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage, is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from redis.exceptions import RedisError
 
-from . import exports, next_steps, places, progress, sharedcache, stages
+from . import alerts, exports, next_steps, places, progress, sharedcache, stages
 from . import status as rules
 from .filters import ActionFilter, ResolutionFilter
-from .forms import SubmissionForm
-from .models import Action, Jurisdiction, Level, Resolution
+from .forms import FollowForm, SubmissionForm
+from .models import Action, Frequency, Jurisdiction, Level, Resolution
 from .pagecache import public_page
 from .security import client_ip
+
+logger = logging.getLogger(__name__)
 
 MAP_LAYERS = {"states", "counties"}
 RESULTS_PER_PAGE = 50
@@ -349,6 +356,178 @@ def submit(request):
 
 def submit_thanks(request):
     return render(request, "recognition/submit_thanks.html")
+
+
+# --- Follow by email (the work is in recognition/alerts.py) ---------------------------------------------
+
+FOLLOW_RATE = "10/h"  # follow requests per client address
+ADDRESS_RATE = "3/d"  # confirmation mails per address, whoever asks: nobody can flood an inbox from here
+LINK_PAGE_HEADERS = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+
+
+def _message_page(request, heading, message, status=200, retry_after=None):
+    response = render(
+        request, "recognition/follow_message.html", {"heading": heading, "message": message}, status=status
+    )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _address_key(email):
+    digest = hmac.new(settings.SECRET_KEY.encode(), alerts.normal_email(email).encode(), hashlib.sha256)
+    return digest.hexdigest()
+
+
+def _too_many(request, group, key, rate):
+    usage = get_usage(request, group=group, key=key, rate=rate, method=ALL)
+    return max(int(usage["time_left"]), 1) if usage else 3600
+
+
+@never_cache
+@_rate_limit_counts_required
+@ratelimit(key="ip", rate=FOLLOW_RATE, method="POST", block=False)
+def follow(request):
+    """ "Follow by email" for what the link names (?state=, ?jurisdiction=, ?resolution=, ?search=).
+
+    The answer is the same whether the address is new or already follows: only the mail differs.
+    """
+    try:
+        target = alerts.target_from_params(request.GET)
+    except ValidationError as error:
+        return _message_page(request, "Nothing to follow", " ".join(error.messages), status=400)
+    form = FollowForm(request.POST or None)
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            retry = _submission_wait_for(request, follow, FOLLOW_RATE)
+            return _message_page(
+                request, "Too many requests", "Please try again later.", status=429, retry_after=retry
+            )
+        if request.POST.get(FollowForm.HONEYPOT):
+            return render(request, "recognition/submit_refused.html", status=400)
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            key = _address_key(email)
+            if is_ratelimited(
+                request, group="follow-address", key=lambda _g, _r: key, rate=ADDRESS_RATE, increment=True
+            ):
+                retry = _too_many(request, "follow-address", lambda _g, _r: key, ADDRESS_RATE)
+                return _message_page(
+                    request,
+                    "Too many confirmation messages",
+                    "This address has been sent several confirmation messages today. Please use one of "
+                    "them, or try again tomorrow.",
+                    status=429,
+                    retry_after=retry,
+                )
+            try:
+                alerts.send_confirmation(email, target, form.cleaned_data["frequency"])
+            except (SMTPException, OSError):
+                logger.exception("Could not send a confirmation message")
+                return _message_page(
+                    request,
+                    "We could not send the message",
+                    "Our mail server did not answer. Nothing was saved; please try again in a few minutes.",
+                    status=503,
+                    retry_after=SUBMISSION_PAUSE_SECONDS,
+                )
+            return redirect("recognition:follow_sent")
+    return render(
+        request,
+        "recognition/follow.html",
+        {"form": form, "what": target.describe(), "query": target.query()},
+        status=400 if form.errors else 200,
+    )
+
+
+def _submission_wait_for(request, view, rate):
+    usage = get_usage(request, fn=view, key="ip", rate=rate, method="POST")
+    return max(int(usage["time_left"]), 1) if usage else 3600
+
+
+@never_cache
+def follow_sent(request):
+    return render(request, "recognition/follow_sent.html")
+
+
+def _with_link_headers(response):
+    for name, value in LINK_PAGE_HEADERS.items():
+        response[name] = value
+    return response
+
+
+@never_cache
+def follow_confirm(request, token):
+    """The confirmation link: a button (GET, so that mail scanners opening links confirm nothing), then POST."""
+    try:
+        email, target, frequency = alerts.read_confirmation(token)
+    except alerts.BadLink as error:
+        return _with_link_headers(
+            _message_page(request, "This link cannot be used", error.reason, status=400)
+        )
+    context = {"what": target.describe(), "frequency": Frequency(frequency).label, "email": email}
+    if request.method == "POST":
+        subscriber, _follow = alerts.confirm(email, target, frequency)
+        context["manage_url"] = alerts.manage_url(subscriber)
+        context["done"] = True
+    else:
+        context["done"] = False
+    return _with_link_headers(render(request, "recognition/follow_confirm.html", context))
+
+
+@never_cache
+def follow_manage(request, token):
+    """What an address follows: remove one, change how often, or stop everything (from a link in any mail)."""
+    try:
+        subscriber = alerts.read_subscriber_token(token, alerts.MANAGE_SALT)
+    except alerts.BadLink as error:
+        return _with_link_headers(
+            _message_page(request, "This link cannot be used", error.reason, status=400)
+        )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        chosen = subscriber.follows.filter(pk=_small_int(request.POST.get("follow"))).first()
+        if action == "unsubscribe":
+            alerts.unsubscribe(subscriber)
+        elif action == "remove" and chosen:
+            chosen.delete()
+        elif action == "frequency" and chosen and request.POST.get("frequency") in Frequency.values:
+            chosen.frequency = request.POST["frequency"]
+            chosen.save(update_fields=["frequency"])
+        else:
+            return _with_link_headers(
+                _message_page(request, "Nothing changed", "That change could not be made.", status=400)
+            )
+        return redirect(request.path)
+    context = {
+        "subscriber": subscriber,
+        "rows": alerts.follow_rows(subscriber),
+        "frequencies": Frequency.choices,
+    }
+    return _with_link_headers(render(request, "recognition/follow_manage.html", context))
+
+
+def _small_int(value):
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+# RFC 8058: a mail client's one-click unsubscribe POSTs here with no session and no CSRF token (it has
+# neither). The signed token in the address is what proves the request, and unsubscribing is the only
+# thing this endpoint can do, so a forged cross-site POST could only do what the link already allows.
+@csrf_exempt
+@never_cache
+def unsubscribe(request, token):
+    """GET: a button; POST (the button, or a mail client's one-click): no more mail to this address."""
+    try:
+        subscriber = alerts.read_subscriber_token(token, alerts.UNSUBSCRIBE_SALT)
+    except alerts.BadLink as error:
+        return _with_link_headers(
+            _message_page(request, "This link cannot be used", error.reason, status=400)
+        )
+    if request.method == "POST":
+        alerts.unsubscribe(subscriber)
+    context = {"done": request.method == "POST" or not subscriber.is_receiving, "email": subscriber.email}
+    return _with_link_headers(render(request, "recognition/unsubscribe.html", context))
 
 
 # --- Find your county or city ----------------------------------------------------------------------

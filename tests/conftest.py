@@ -190,3 +190,9 @@ def starter_dataset(db, settings):
     settings.SIMPLE_HISTORY_ENABLED = False
     call_command("import_resolutions", "recognition/data/starter_dataset.csv", verbosity=0)
     settings.SIMPLE_HISTORY_ENABLED = True
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    """Tasks run in the caller's process, as with DJANGO_TASKS_BACKEND=immediate: no worker in tests."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

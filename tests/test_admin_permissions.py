@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.admin import site
 from django.urls import reverse
+from django.utils import timezone
 
 from recognition import roles
 from recognition.models import (
@@ -21,6 +22,7 @@ from recognition.models import (
     Resolution,
     Source,
     Submission,
+    Subscriber,
 )
 from tests.conftest import PlaceFactory, ResolutionFactory
 from tests.legislative import act, bill, session
@@ -62,6 +64,7 @@ def world(django_user_model):
         "published_action": act(published, "2022-01-10", "introduction"),
         "cited_session": cited_session,
         "plain_session": plain_session,
+        "subscriber": Subscriber.objects.create(email="reader@example.org", confirmed_at=timezone.now()),
         "anonymous": None,
         "editor": make_user(django_user_model, "editor", roles.EDITORS),
         "publisher": make_user(django_user_model, "publisher", roles.PUBLISHERS),
@@ -138,6 +141,10 @@ PAGES = [
     Page("recognition_legislativesession_change", "cited_session", LOGIN, 200, 200),  # read-only: editor
     Page("recognition_legislativesession_delete", "plain_session", LOGIN, 403, 403),  # nobody, here
     Page("recognition_legislativesession_history", "cited_session", LOGIN, 200, 200),
+    # Follow by email: staff see counts per state; addresses are for superusers only.
+    Page("recognition_followers", None, LOGIN, 200, 200),
+    Page("recognition_subscriber_changelist", None, LOGIN, 403, 403),
+    Page("recognition_subscriber_change", "subscriber", LOGIN, 403, 403),
 ]
 
 

@@ -412,3 +412,14 @@ def test_about_states_the_rule_with_the_pages_own_words(client, db):
     text = text_of(client.get(reverse("recognition:about")))
     for ask in Ask:
         assert ask.label in text
+
+
+def test_the_local_ask_offers_the_model_resolution_filled_in_for_the_place(client, starter_dataset):
+    albany = get_county("56001")
+    html = client.get(albany.get_absolute_url()).content.decode()
+    assert reverse("recognition:model_resolution", args=["wy", albany.slug]) in html
+    assert reverse("recognition:model_resolution_docx", args=["wy", albany.slug]) in html
+    georgia = client.get(get_state("GA").get_absolute_url()).content.decode()
+    assert reverse("recognition:state_model_resolution", args=["ga"]) in georgia
+    sheet = text_of(client.get(reverse("recognition:fact_sheet", args=["wy", albany.slug])))
+    assert reverse("recognition:model_resolution", args=["wy", albany.slug]) in sheet

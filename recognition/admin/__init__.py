@@ -9,7 +9,7 @@ recorded (django-simple-history). One module per model family; the forms are in 
 
 from django.contrib import admin
 
-from . import jurisdictions, legislative, resolutions, submissions  # noqa: F401 (they register the models)
+from . import followers, jurisdictions, legislative, resolutions, submissions  # noqa: F401 (they register the models)
 
 admin.site.site_header = "Dispatcher Recognition Tracker: staff"
 admin.site.site_title = "Tracker staff"
