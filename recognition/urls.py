@@ -27,6 +27,9 @@ urlpatterns = [
     path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
     path("submit/", views.submit, name="submit"),
     path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
+    # Find your county or city (issue 16)
+    path("places/", views.place_search, name="places"),
+    path("places/suggest/", views.place_suggestions, name="place_suggestions"),
     # --- Follow by email (recognition/alerts.py) ---
     path("follow/", views.follow, name="follow"),
     path("follow/sent/", views.follow_sent, name="follow_sent"),

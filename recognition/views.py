@@ -9,18 +9,18 @@ from smtplib import SMTPException
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import ngettext
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage, is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from redis.exceptions import RedisError
 
-from . import alerts, exports, next_steps, progress, sharedcache, stages
+from . import alerts, exports, next_steps, places, progress, sharedcache, stages
 from . import status as rules
 from .filters import ActionFilter, ResolutionFilter
 from .forms import FollowForm, SubmissionForm
@@ -528,3 +528,65 @@ def unsubscribe(request, token):
         alerts.unsubscribe(subscriber)
     context = {"done": request.method == "POST" or not subscriber.is_receiving, "email": subscriber.email}
     return _with_link_headers(render(request, "recognition/unsubscribe.html", context))
+
+
+# --- Find your county or city ----------------------------------------------------------------------
+
+
+def _place_query(request):
+    return request.GET.get("q", "")
+
+
+@cache_control(no_cache=True)
+def place_search(request):
+    """Find a state, county or city by name or ZIP code; one answer leads straight to its page.
+
+    Not a `public_page`: the page cache keys a page by its parameters, and `q` is anything anyone
+    types, so every misspelling would take a place in the shared cache and push out the pages
+    that are asked for again and again. A search costs four small queries; browsers revalidate.
+    """
+    context = {"query": "", "error": "", "outcome": None, "lines": [], "more": 0, "zip_note": places.ZIP_NOTE}
+    try:
+        outcome = places.search(_place_query(request))
+    except places.InvalidQuery as error:
+        context["error"] = str(error)
+        context["query"] = exports.printable(_place_query(request)[: places.MAX_QUERY_LENGTH])
+        return render(request, "recognition/places.html", context, status=400)
+    if single := outcome.single:
+        return redirect(places.jurisdictions([single])[0])
+    lines = places.listed(outcome.found[: places.PAGE_LIMIT])
+    context.update(query=outcome.query, outcome=outcome, lines=lines, more=outcome.total - len(lines))
+    response = render(request, "recognition/places.html", context)
+    if outcome.query:
+        response["X-Robots-Tag"] = "noindex"  # a search, not a page of its own
+    return response
+
+
+@cache_control(no_cache=True)
+def place_suggestions(request):
+    """The type-ahead's options, as JSON: the search's own answers, names that begin with what was
+    typed after them, at most `SUGGEST_LIMIT`. Not cached, for the reason `place_search` gives."""
+    try:
+        outcome = places.search(_place_query(request), suggest=True)
+    except places.InvalidQuery as error:
+        return JsonResponse({"error": str(error), "results": [], "total": 0}, status=400)
+    lines = places.listed(outcome.found[: places.SUGGEST_LIMIT])
+    return JsonResponse(
+        {
+            "query": outcome.query,
+            "total": outcome.total,
+            "message": outcome.message,
+            "results": [
+                {
+                    "name": line.jurisdiction.name,
+                    "level": line.jurisdiction.level,
+                    "state": line.state_name,
+                    "status": line.status,
+                    "detail": line.detail,
+                    "note": line.note,
+                    "url": line.jurisdiction.get_absolute_url(),
+                }
+                for line in lines
+            ],
+        }
+    )

@@ -297,7 +297,8 @@ class TestBudgets:
 
     @pytest.mark.parametrize(
         "url, limit, gzip_limit",
-        [("/", 150_000, 40_000), ("/states/tx/", 120_000, None), ("/?layer=counties", 700_000, None)],
+        # /states/tx/: 121,000 since the "Find your county or city" box (about 800 bytes) joined the page.
+        [("/", 150_000, 40_000), ("/states/tx/", 121_000, None), ("/?layer=counties", 700_000, None)],
     )
     def test_page_weight(self, client, starter_dataset, url, limit, gzip_limit):
         body = client.get(url).content
