@@ -41,6 +41,7 @@ NOT_SHARED_PAGES = {
     "state_feed",
     "model_resolution_docx",
     "state_model_resolution_docx",
+    "place_suggestions",  # the find box's type-ahead: JSON, not a page
 }
 # A follower's own pages: their address holds a secret, which no tag repeats.
 PERSONAL_PAGES = {"follow_confirm", "follow_manage", "unsubscribe"}
