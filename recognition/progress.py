@@ -943,32 +943,28 @@ def _state_deciding(state_page):
 def fact_sheet(place):
     """A county's, city's or state's fact sheet (about 20 queries; the page is cached like the others)."""
     if place.level == Level.STATE:
-        state_page = state_progress(place)
+        state, standing = place, None
+        state_page = state_progress(state)
         steps = state_next_steps(state_page)
-        deciding = _state_deciding(state_page)
-        return FactSheet(
-            place=place,
-            state=place,
-            state_progress=state_page,
-            next_steps=steps,
-            federal_bills=Capped.of(steps.federal_bills),
-            state_bills=Capped.of(steps.state_bills),
-            state_deciding=Capped.of(deciding),
-            neighbors=neighboring_states(place),
-            sources=_sources([*deciding, *steps.state_bills, *steps.federal_bills]),
-        )
-    context = jurisdiction_progress(place)
-    state, standing, steps = context["state"], context["standing"], context["next_steps"]
-    state_page = state_progress(state)
+        local = {"neighbors": neighboring_states(state)}
+    else:
+        context = jurisdiction_progress(place)
+        state, standing, steps = context["state"], context["standing"], context["next_steps"]
+        state_page = state_progress(state)
+        local = {
+            "standing": standing,
+            "own": Capped.of(standing.own),
+            "county_measures": Capped.of(standing.county),
+            "localities": Capped.of(standing.localities),
+            "neighbors": context["neighbors"],
+        }
     deciding = _state_deciding(state_page)
+    named = [standing.own, standing.county, standing.localities] if standing else []
     # What the sheet names, in the order it names them: those are what it cites.
     cited = [
-        *standing.own[:FACT_SHEET_LIST],
-        *standing.county[:FACT_SHEET_LIST],
-        *standing.localities[:FACT_SHEET_LIST],
-        *deciding[:FACT_SHEET_LIST],
-        *steps.state_bills[:FACT_SHEET_LIST],
-        *steps.federal_bills[:FACT_SHEET_LIST],
+        r
+        for measures in [*named, deciding, steps.state_bills, steps.federal_bills]
+        for r in measures[:FACT_SHEET_LIST]
     ]
     return FactSheet(
         place=place,
@@ -978,10 +974,6 @@ def fact_sheet(place):
         federal_bills=Capped.of(steps.federal_bills),
         state_bills=Capped.of(steps.state_bills),
         state_deciding=Capped.of(deciding),
-        standing=standing,
-        own=Capped.of(standing.own),
-        county_measures=Capped.of(standing.county),
-        localities=Capped.of(standing.localities),
-        neighbors=context["neighbors"],
         sources=_sources(list(dict.fromkeys(cited))),
+        **local,
     )
