@@ -5,13 +5,17 @@ Fixtures:
 - ``page`` (1280x800) and ``phone_page`` (375x812): a new browser context per test. A console error or an
   uncaught page error fails the test; ``browser_errors`` is the list they are collected in, for a test that
   expects one (it checks, then clears the list).
-- ``site``: pytest-django's ``live_server`` with the reference geography and the starter dataset loaded.
-  ``site.url("/states/al/")`` is an absolute URL on it.
+- ``site``: a live server with the reference geography and the starter dataset loaded, as `make run` serves
+  them, shared by every test that only reads (data loaded once per session). ``site.url("/states/al/")`` is
+  an absolute URL on it. A test that changes data (signs in, publishes, imports) asks for ``fresh_site``
+  instead: pytest-django's ``live_server`` with the same data loaded for that test alone.
 - ``axe_violations(page)`` (a function, import it from here): serious and critical axe-core violations.
 
 Ordering: ``live_server`` implies a transactional database that is flushed after each test, which also
-removes the geography that tests/conftest.py loads once per session. So the hook below runs every test in
-this folder after all the others, and ``site`` loads the data again for each test.
+removes the geography that tests/conftest.py loads once per session and the shared site's data. So the hook
+below runs every test in this folder after all the others, the ``site`` tests before the ``fresh_site``
+ones, and ``fresh_site`` loads the data again for each test. Loading it takes seconds: sharing it is what
+keeps the browser tests inside the suite's time budget.
 
 Without /usr/bin/chromium (or without Playwright) these tests are skipped, except under CI=true, where they
 fail: a CI run must not pass by skipping its browser tests.
@@ -61,15 +65,16 @@ def _unavailable(reason):
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark everything in tests/e2e as e2e and run it after every other test (see the module docstring)."""
-    browser_tests, others = [], []
+    """Mark everything in tests/e2e as e2e and run it after every other test, the tests on the shared site
+    before those that flush the database (see the module docstring)."""
+    shared, flushing, others = [], [], []
     for item in items:
         if E2E_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-            browser_tests.append(item)
+            (flushing if "fresh_site" in getattr(item, "fixturenames", ()) else shared).append(item)
         else:
             others.append(item)
-    items[:] = others + browser_tests
+    items[:] = others + shared + flushing
 
 
 @pytest.fixture(scope="session")
@@ -145,18 +150,44 @@ class Site:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
-@pytest.fixture
-def site(live_server):
-    """The live server with reference geography, the Congresses and the starter dataset with its actions, as
-    `make run` serves them.
-
-    Loaded per test: the live server's transactional database is flushed after each one.
-    """
+def _load_site_data():
+    """Reference geography, the Congresses and the starter dataset with its actions, as `make run` loads them
+    (each command leaves data already there alone)."""
     quiet = io.StringIO()
     call_command("load_geography", verbosity=0, stdout=quiet)
     call_command("load_population", verbosity=0, stdout=quiet)
     call_command("load_congresses", verbosity=0, stdout=quiet)
     call_command("load_starter_dataset", verbosity=0, stdout=quiet)
+
+
+@pytest.fixture(scope="session")
+def _shared_server(django_db_setup, django_db_blocker):
+    """A live server of its own (not pytest-django's, whose tests flush the database) over data loaded once."""
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock():
+        _load_site_data()
+    server = LiveServer("localhost")
+    server._live_server_modified_settings.enable()
+    yield server
+    server._live_server_modified_settings.disable()
+    server.stop()
+
+
+@pytest.fixture
+def site(_shared_server, django_db_blocker):
+    """The shared live server, for tests that only read. The database is open to the server's thread and the
+    test for the test's length (outside any transaction: a test here must not change data; use
+    ``fresh_site`` for one that does)."""
+    with django_db_blocker.unblock():
+        yield Site(_shared_server.url)
+
+
+@pytest.fixture
+def fresh_site(live_server):
+    """pytest-django's live server with the site's data loaded for this test alone: for tests that change data
+    (its transactional database is flushed after the test)."""
+    _load_site_data()
     return Site(live_server.url)
 
 

@@ -56,20 +56,20 @@ def settle(page):
 
 
 @pytest.fixture
-def superuser(site):
+def superuser(fresh_site):
     return get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
 
 
-def test_the_admin_works_under_the_policy(site, page, csp_violations, superuser):
-    response = page.goto(site.url("/admin/login/"))
+def test_the_admin_works_under_the_policy(fresh_site, page, csp_violations, superuser):
+    response = page.goto(fresh_site.url("/admin/login/"))
     assert_strict_policy(response)
     page.get_by_label("Username").fill("root")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(site.url("/admin/"))
+    page.wait_for_url(fresh_site.url("/admin/"))
 
     # The change list, and its JavaScript: "select all" counts the selected rows.
-    response = page.goto(site.url("/admin/recognition/resolution/"))
+    response = page.goto(fresh_site.url("/admin/recognition/resolution/"))
     assert_strict_policy(response)
     rows = page.locator("#result_list tbody tr")
     assert rows.count() > 0
@@ -78,7 +78,7 @@ def test_the_admin_works_under_the_policy(site, page, csp_violations, superuser)
     settle(page)
 
     # The add form: another inline source row, and the jurisdiction autocomplete (select2 over fetch).
-    response = page.goto(site.url("/admin/recognition/resolution/add/"))
+    response = page.goto(fresh_site.url("/admin/recognition/resolution/add/"))
     assert_strict_policy(response)
     forms_before = page.locator(".dynamic-sources").count()
     page.locator(".inline-group .add-row a").first.click()

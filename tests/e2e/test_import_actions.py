@@ -13,11 +13,11 @@ from tests.test_action_importer import STARTER_ACTIONS, starter_action_rows
 pytestmark = pytest.mark.e2e
 
 
-def test_a_publisher_imports_the_starter_actions(site, page, publisher):  # noqa: F811
+def test_a_publisher_imports_the_starter_actions(fresh_site, page, publisher):  # noqa: F811
     Action.objects.all().delete()  # the site is set up with them: start from the measures alone
     assert Resolution.objects.get(identifier="S. 725").stage == "introduced"
-    sign_in_as_publisher(page, site)
-    page.goto(site.url("/admin/recognition/resolution/import/"))
+    sign_in_as_publisher(page, fresh_site)
+    page.goto(fresh_site.url("/admin/recognition/resolution/import/"))
     page.get_by_label("CSV file").set_input_files(str(STARTER_ACTIONS))
     page.get_by_role("button", name="Preview the import").click()
 

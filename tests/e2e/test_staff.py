@@ -28,7 +28,7 @@ def county_status(page, site, fips):
 
 
 @pytest.fixture
-def publisher(site):
+def publisher(fresh_site):
     roles.sync_roles()  # the live server's database is flushed between tests, groups included
     user = get_user_model().objects.create_user("publisher", "publisher@example.org", PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name=roles.PUBLISHERS))
@@ -43,12 +43,12 @@ def sign_in_as_publisher(page, site):
     page.wait_for_url(site.url("/admin/"))
 
 
-def test_a_publisher_adds_and_publishes_a_county_resolution(site, page, publisher):
-    assert county_status(page, site, ALBANY) == "none"
+def test_a_publisher_adds_and_publishes_a_county_resolution(fresh_site, page, publisher):
+    assert county_status(page, fresh_site, ALBANY) == "none"
 
-    sign_in_as_publisher(page, site)
+    sign_in_as_publisher(page, fresh_site)
 
-    page.goto(site.url("/admin/recognition/resolution/add/"))
+    page.goto(fresh_site.url("/admin/recognition/resolution/add/"))
     page.get_by_label("Kind").select_option("resolution")
     page.get_by_label("Status").select_option("adopted")
     page.locator("#id_title").fill("Resolution recognizing 911 dispatchers as first responders")
@@ -67,11 +67,11 @@ def test_a_publisher_adds_and_publishes_a_county_resolution(site, page, publishe
     page.wait_for_url(re.compile(r".*/admin/recognition/resolution/$"))
     assert "was added successfully" in page.locator(".messagelist").text_content()
 
-    assert county_status(page, site, ALBANY) == "county"
+    assert county_status(page, fresh_site, ALBANY) == "county"
 
 
-def test_the_submission_form_is_accessible_and_works(site, page):
-    page.goto(site.url("/submit/"))
+def test_the_submission_form_is_accessible_and_works(fresh_site, page):
+    page.goto(fresh_site.url("/submit/"))
     violations = axe_violations(page)
     assert not violations, format_violations(violations)
 
@@ -84,11 +84,11 @@ def test_the_submission_form_is_accessible_and_works(site, page):
     page.get_by_label("City, county or district").fill("Albany County")
     page.get_by_label("Link to the text or a news report").fill("https://example.org/albany/resolution")
     page.get_by_role("button", name="Send").click()
-    page.wait_for_url(site.url("/submit/thanks/"))
+    page.wait_for_url(fresh_site.url("/submit/thanks/"))
     assert page.get_by_role("heading", level=1).text_content() == "Thank you"
 
 
-def test_the_record_form_fits_a_1280_pixel_screen(site, page, publisher):
+def test_the_record_form_fits_a_1280_pixel_screen(fresh_site, page, publisher):
     """The sources inline once was 1,621 px wide inside a 901 px form: nothing may scroll sideways, on a new
     record's form or on a bill's, with its actions and its session."""
     bill = Resolution.objects.get(identifier="S. 725")
@@ -101,9 +101,9 @@ def test_the_record_form_fits_a_1280_pixel_screen(site, page, publisher):
     )
     action.save()
     page.set_viewport_size({"width": 1280, "height": 900})
-    sign_in_as_publisher(page, site)
+    sign_in_as_publisher(page, fresh_site)
     for path in ["/admin/recognition/resolution/add/", f"/admin/recognition/resolution/{bill.pk}/change/"]:
-        page.goto(site.url(path))
+        page.goto(fresh_site.url(path))
         overflow = page.evaluate(
             """() => [...document.querySelectorAll('#content-main, .inline-group, fieldset')]
                  .filter(el => el.scrollWidth > el.clientWidth + 1)
