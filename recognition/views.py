@@ -362,7 +362,9 @@ def submit_thanks(request):
 
 FOLLOW_RATE = "10/h"  # follow requests per client address
 ADDRESS_RATE = "3/d"  # confirmation mails per address, whoever asks: nobody can flood an inbox from here
-LINK_PAGE_HEADERS = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+# The token in a link page's address must not leak to other sites, but "no-referrer" would also make
+# browsers send "Origin: null" with the page's own form, which the CSRF check rightly refuses.
+LINK_PAGE_HEADERS = {"X-Robots-Tag": "noindex", "Referrer-Policy": "same-origin"}
 
 
 def _message_page(request, heading, message, status=200, retry_after=None):

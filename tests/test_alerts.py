@@ -6,15 +6,11 @@ the list page itself links to for the same query.
 """
 
 import datetime
-import email
 import re
-import socket
-from email import policy
 from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import signing
 from django.core.management import call_command
 from django.test import Client
@@ -35,61 +31,19 @@ from recognition.models import (
 )
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
 from tests.progress_records import add_action
+from tests.smtp import html_of, running_sink, text_of
 
 pytestmark = pytest.mark.django_db
 
 SITE = "http://testserver"
 
 
-class Sink:
-    """aiosmtpd handler keeping every message it is given."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(
-            envelope.original_content or envelope.content, policy=policy.default
-        )
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def to(self, address):
-        return [message for rcpts, message in self.messages if address in rcpts]
-
-    def clear(self):
-        self.messages.clear()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server on a free port; the site's mail goes to it over SMTP. Stopped after the test."""
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()  # returns once the server answers
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 10},
-        }
-    }
-    settings.SITE_URL = SITE
+    sink, controller = running_sink(settings, SITE)
     yield sink
     controller.stop()
-
-
-def text_of(message):
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def html_of(message):
-    return message.get_body(preferencelist=("html",)).get_content()
 
 
 def site_path(url):
