@@ -7,6 +7,7 @@ the list page itself links to for the same query.
 
 import datetime
 import re
+from types import SimpleNamespace
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -409,6 +410,62 @@ def test_weekly_followers_get_one_digest_once(client, smtp, django_capture_on_co
     call_command("send_digests", verbosity=0)
     assert len(smtp.to("weekly@example.org")) == 1  # nothing new: nothing sent
     assert len(smtp.to("now@example.org")) == 2
+
+
+def test_digests_go_out_in_batches_any_worker_may_send_each_once(
+    client, smtp, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(alerts, "SEND_BATCH", 2)
+    addresses = [f"reader{n}@example.org" for n in range(5)]
+    for address in addresses:
+        follow_confirmed(client, smtp, "state=AL", address, Frequency.WEEKLY)
+    smtp.clear()
+    measure = draft()
+    publish(measure, django_capture_on_commit_callbacks)
+
+    queued, task = [], alerts.send_digest_batch
+    monkeypatch.setattr(
+        alerts, "send_digest_batch", SimpleNamespace(enqueue=lambda *a: queued.append(a) or task.enqueue(*a))
+    )
+    call_command("send_digests", verbosity=0)
+    assert len(queued) == 3 and sorted(len(subscribers) for subscribers, _ in queued) == [1, 2, 2]
+    assert all(items == [AlertItem.objects.get(resolution=measure).pk] for _, items in queued)
+    assert all(len(smtp.to(address)) == 1 for address in addresses) and len(smtp.messages) == 5
+
+    for subscribers, items in queued:  # a batch run again (a retried task) sends nothing twice
+        task.call(subscribers, items)
+    assert len(smtp.messages) == 5
+
+
+def test_digests_drawn_once_per_list_stay_personal(client, smtp, django_capture_on_commit_callbacks):
+    """Addresses with the same news share its list but never each other's links; another list is its own."""
+    for address in ("one@example.org", "two@example.org"):
+        follow_confirmed(client, smtp, "state=AL", address, Frequency.WEEKLY)
+    follow_confirmed(client, smtp, "state=WY", "wyoming@example.org", Frequency.WEEKLY)
+    smtp.clear()
+    alabama = draft()
+    wyoming = draft(jurisdiction=get_county("56001"))  # Albany County, Wyoming
+    publish(alabama, django_capture_on_commit_callbacks)
+    publish(wyoming, django_capture_on_commit_callbacks)
+
+    call_command("send_digests", verbosity=0)
+    [one], [two], [wy] = (smtp.to(a) for a in ("one@example.org", "two@example.org", "wyoming@example.org"))
+    assert record_ids(one) == record_ids(two) == {alabama.pk} and record_ids(wy) == {wyoming.pk}
+    links = [re.findall(r"/follow/(?:unsubscribe|manage)/[^/\s]+/", text_of(m)) for m in (one, two, wy)]
+    assert all(len(found) == 2 for found in links)
+    assert len({link for found in links for link in found}) == 6  # every address its own two links
+    assert "Wyoming" in text_of(wy) and "Wyoming" not in text_of(one)
+
+
+def test_the_text_part_is_plain_and_the_html_part_escaped(client, smtp, django_capture_on_commit_callbacks):
+    follow_confirmed(client, smtp, "state=AL", "reader@example.org")
+    smtp.clear()
+    measure = draft(title="Smith & Jones <b>County</b> resolution")
+    publish(measure, django_capture_on_commit_callbacks)
+    [message] = smtp.to("reader@example.org")
+    assert "Smith & Jones <b>County</b> resolution" in text_of(message)
+    assert "Smith &amp; Jones &lt;b&gt;County&lt;/b&gt; resolution" in html_of(message)
+    assert "<b>County</b>" not in html_of(message)
 
 
 # --- Abuse and bad input --------------------------------------------------------------------------------

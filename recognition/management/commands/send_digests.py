@@ -14,4 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         forgotten = alerts.forget_addresses()
         result = alerts.send_weekly_digests.enqueue()
-        self.stdout.write(f"Digests queued (task {result.id}); {forgotten} unsubscribed address(es) deleted.")
+        self.stdout.write(
+            f"Digests queued (task {result.id}: it queues one task per {alerts.SEND_BATCH} addresses, which "
+            f"every running worker shares); {forgotten} unsubscribed address(es) deleted."
+        )
