@@ -466,6 +466,17 @@ def test_the_text_part_is_plain_and_the_html_part_escaped(client, smtp, django_c
     assert "Smith & Jones <b>County</b> resolution" in text_of(message)
     assert "Smith &amp; Jones &lt;b&gt;County&lt;/b&gt; resolution" in html_of(message)
     assert "<b>County</b>" not in html_of(message)
+    for part in message.iter_parts():  # plain ASCII goes out as it is, long signed links and all
+        assert part["Content-Transfer-Encoding"] == "7bit"
+
+
+def test_a_title_beyond_ascii_arrives_intact(client, smtp, django_capture_on_commit_callbacks):
+    follow_confirmed(client, smtp, "state=AL", "reader@example.org")
+    smtp.clear()
+    measure = draft(title="Resolución de Doña Ana: “911 telecommunicators” — first responders")
+    publish(measure, django_capture_on_commit_callbacks)
+    [message] = smtp.to("reader@example.org")
+    assert measure.title in text_of(message) and measure.title in html_of(message)
 
 
 # --- Abuse and bad input --------------------------------------------------------------------------------
