@@ -103,6 +103,13 @@ class Site:
         return len(self.application._local)
 
 
+@pytest.fixture(autouse=True)
+def _mirror_outlives_the_test(monkeypatch):
+    """The local copy of the data version lasts 2 seconds; on a slow machine that can end between two
+    requests of a test and cost the second one a query. What is tested here is never that expiry."""
+    monkeypatch.setattr(versioning, "LOCAL_MIRROR_SECONDS", 600)
+
+
 @pytest.fixture
 def site():
     return Site()
