@@ -268,14 +268,19 @@ def _submission_wait(request):
     return max(int(usage["time_left"]), 1) if usage else 3600
 
 
+def _id(value):
+    """An id from a form or an address: digits only and small enough for the database, else None."""
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def _correction_target(request):
     """The published record a correction is about (`?resolution=<id>`), None for a new report; else 404."""
     value = request.GET.get("resolution")
     if value is None:
         return None
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+    if _id(value) is None:
         raise Http404("No such record.")
-    return get_object_or_404(Resolution.objects.published().with_jurisdiction(), pk=int(value))
+    return get_object_or_404(Resolution.objects.published().with_jurisdiction(), pk=_id(value))
 
 
 def _reported_place(request):
@@ -283,11 +288,11 @@ def _reported_place(request):
     value = request.GET.get("jurisdiction")
     if not value:
         return None
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+    if _id(value) is None:
         raise Http404("No such place.")
     return get_object_or_404(
         Jurisdiction.objects.select_related("parent").filter(level__in=[Level.STATE, *rules.LOCAL_LEVELS]),
-        pk=int(value),
+        pk=_id(value),
     )
 
 
@@ -458,15 +463,17 @@ def _with_link_headers(response):
     return response
 
 
+def _bad_link(request, error):
+    return _with_link_headers(_message_page(request, "This link cannot be used", error.reason, status=400))
+
+
 @never_cache
 def follow_confirm(request, token):
     """The confirmation link: a button (GET, so that mail scanners opening links confirm nothing), then POST."""
     try:
         email, target, frequency = alerts.read_confirmation(token)
     except alerts.BadLink as error:
-        return _with_link_headers(
-            _message_page(request, "This link cannot be used", error.reason, status=400)
-        )
+        return _bad_link(request, error)
     context = {"what": target.describe(), "frequency": Frequency(frequency).label, "email": email}
     if request.method == "POST":
         subscriber, _follow = alerts.confirm(email, target, frequency)
@@ -483,12 +490,10 @@ def follow_manage(request, token):
     try:
         subscriber = alerts.read_subscriber_token(token, alerts.MANAGE_SALT)
     except alerts.BadLink as error:
-        return _with_link_headers(
-            _message_page(request, "This link cannot be used", error.reason, status=400)
-        )
+        return _bad_link(request, error)
     if request.method == "POST":
         action = request.POST.get("action")
-        chosen = subscriber.follows.filter(pk=_small_int(request.POST.get("follow"))).first()
+        chosen = subscriber.follows.filter(pk=_id(request.POST.get("follow"))).first()
         if action == "unsubscribe":
             alerts.unsubscribe(subscriber)
         elif action == "remove" and chosen:
@@ -509,10 +514,6 @@ def follow_manage(request, token):
     return _with_link_headers(render(request, "recognition/follow_manage.html", context))
 
 
-def _small_int(value):
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else None
-
-
 # RFC 8058: a mail client's one-click unsubscribe POSTs here with no session and no CSRF token (it has
 # neither). The signed token in the address is what proves the request, and unsubscribing is the only
 # thing this endpoint can do, so a forged cross-site POST could only do what the link already allows.
@@ -523,9 +524,7 @@ def unsubscribe(request, token):
     try:
         subscriber = alerts.read_subscriber_token(token, alerts.UNSUBSCRIBE_SALT)
     except alerts.BadLink as error:
-        return _with_link_headers(
-            _message_page(request, "This link cannot be used", error.reason, status=400)
-        )
+        return _bad_link(request, error)
     if request.method == "POST":
         alerts.unsubscribe(subscriber)
     context = {"done": request.method == "POST" or not subscriber.is_receiving, "email": subscriber.email}
