@@ -24,9 +24,24 @@ class Series:
 
 
 @dataclass
+class Column:
+    """One year of the chart: its figures, its dots, and the band a reader can follow to that year's map."""
+
+    year: int
+    x: float
+    left: float
+    width: float
+    values: list[int]  # each series' cumulative figure
+    dots: list[tuple[str, float]]  # (series key, y) of each series' point
+    label: str  # "2021: 5 state laws and resolutions, 9 county and city actions"
+    as_of: object = None  # where the year leads, set by the caller (a date, or None for today)
+
+
+@dataclass
 class Timeline:
     years: list[int]
     series: list[Series]
+    columns: list[Column] = field(default_factory=list)
     x_ticks: list[tuple[float, int]] = field(default_factory=list)
     y_ticks: list[tuple[float, int]] = field(default_factory=list)
     width: int = WIDTH
@@ -92,6 +107,24 @@ def cumulative_timeline(counts_by_year, series_labels, *, until_year=None):
                 points.append(f"{x(index)},{y(s.cumulative[index - 1])}")
             points.append(f"{x(index)},{y(value)}")
         s.points = " ".join(points)
+
+    step_x = (timeline.plot_right - timeline.plot_left) / max(len(years) - 1, 1)
+    half = step_x / 2 if len(years) > 1 else 30  # one year alone: a band of its own, not half the chart
+    for index, year in enumerate(years):
+        left = max(x(index) - half, timeline.plot_left - 12)
+        right = min(x(index) + half, timeline.plot_right + 12)
+        timeline.columns.append(
+            Column(
+                year=year,
+                x=x(index),
+                left=round(left, 1),
+                width=round(right - left, 1),
+                values=[s.cumulative[index] for s in series],
+                dots=[(s.key, y(s.cumulative[index])) for s in series],
+                label=f"{year}: "
+                + ", ".join(f"{s.cumulative[index]} {s.label[0].lower()}{s.label[1:]}" for s in series),
+            )
+        )
 
     label_every = 1 if len(years) <= 8 else 2 if len(years) <= 16 else 5
     timeline.x_ticks = [(x(i), year) for i, year in enumerate(years) if (year - first) % label_every == 0]

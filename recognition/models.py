@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import (
     Coalesce,
     ExtractDay,
@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from . import stages
+from . import past, stages
 from .dates import PartialDateDescriptor, Precision
 from .versioning import bump_data_version
 
@@ -370,12 +370,50 @@ def _effective_date_passed(today):
     )
 
 
+def _adopted_by(day):
+    """Q: adopted on or before `day` (a date known to the month or year counts from its first day)."""
+    return Q(status=Status.ADOPTED, adopted_on__lte=day)
+
+
 class ResolutionQuerySet(PublicDataQuerySet):
     def published(self):
         return self.filter(published=True)
 
-    def adopted(self):
-        return self.filter(status=Status.ADOPTED)
+    def adopted(self, by=None):
+        """Adopted; with `by`, adopted on or before that day (its adoption date known and come)."""
+        return self.filter(status=Status.ADOPTED) if by is None else self.filter(_adopted_by(by))
+
+    def counting_on(self, day):
+        """What counted toward a status on a past `day`, each with its status then in `status_then`
+        ("adopted" or "introduced", i.e. pending): the as-of rule (recognition/past.py), in SQL."""
+        first_ending = (
+            Action.objects.filter(resolution=OuterRef("pk"), classification__in=past.ENDINGS)
+            .order_by("on")
+            .values("on")[:1]
+        )
+        # Aliases, not annotations: they decide, they are not read.
+        measures = self.alias(ended_on=Subquery(first_ending), session_end=F("session__end_on"))
+        not_ended = Q(ended_on__isnull=True) | Q(ended_on__gt=day)
+        adopted_later = Q(status=Status.ADOPTED, adopted_on__isnull=False)
+        still_in_session = (
+            ~Q(status=Status.ADOPTED)
+            & (Q(session_end__isnull=True) | Q(session_end__gte=day))
+            # A failed measure whose end is recorded nowhere: how long it was pending is unknown.
+            & (~Q(status=Status.FAILED) | Q(ended_on__isnull=False) | Q(session_end__isnull=False))
+        )
+        pending = Q(introduced_on__lte=day) & not_ended & (adopted_later | still_in_session)
+        return measures.filter(_adopted_by(day) | pending).annotate(
+            status_then=Case(
+                When(_adopted_by(day), then=Value(Status.ADOPTED)),
+                default=Value(Status.INTRODUCED),
+                output_field=models.CharField(),
+            )
+        )
+
+    def dated_by(self, day):
+        """Measures introduced or adopted on or before `day`: those that existed then, as far as their
+        dates tell (a measure without either date is not placed in time)."""
+        return self.filter(Q(introduced_on__lte=day) | Q(adopted_on__lte=day))
 
     def in_state(self, usps):
         """Measures by the state itself and by anything inside it."""

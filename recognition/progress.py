@@ -6,22 +6,24 @@ hands plain objects to the templates: statuses come from the pure rules in
 for the national map).
 """
 
+import datetime
 import functools
 import json
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Count, Exists, F, Min, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import ExtractYear
+from django.utils import timezone
 
 from . import coverage as people_rules
-from . import next_steps, stages, tap_targets
+from . import next_steps, past, stages, tap_targets
 from . import status as rules
 from .charts import cumulative_timeline
 from .dates import PartialDate
 from .geography import shared_borders
 from .geography_loader import STATES_ATLAS
-from .models import Jurisdiction, Kind, Level, Resolution, Source, Status, in_states
+from .models import Action, Jurisdiction, Kind, Level, Resolution, Source, Status, in_states
 
 STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
 
@@ -47,11 +49,21 @@ class Region:
         return f"{self.jurisdiction.name}: {self.status.label}{known}"
 
 
-def counted_measures(queryset=None):
-    """Published measures that can count toward a status, as `status.Measure`s (one query)."""
+def _counting(queryset, as_of):
+    """What may count toward a status, and the field that holds each measure's status: today's, or
+    (with `as_of`, a past date) the status it had on that day."""
+    if as_of is None:
+        return queryset.counting(), "status"
+    return queryset.counting_on(as_of), "status_then"
+
+
+def counted_measures(queryset=None, as_of=None):
+    """Published measures that can count toward a status (on `as_of`, when given), as `status.Measure`s
+    (one query)."""
     queryset = Resolution.objects.published() if queryset is None else queryset
-    rows = queryset.counting().values_list(*rules.MEASURE_FIELDS, *rules.DISPLAY_FIELDS)
-    return rules.measures_from_rows(rows)
+    counting, status_field = _counting(queryset, as_of)
+    fields = [status_field if name == "status" else name for name in rules.MEASURE_FIELDS]
+    return rules.measures_from_rows(counting.values_list(*fields, *rules.DISPLAY_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -82,8 +94,8 @@ class StatusInputs:
         return totals
 
 
-def status_inputs():
-    """Every input of the national status rules, in two queries.
+def status_inputs(as_of=None):
+    """Every input of the national status rules (on the past date `as_of`, when given), in two queries.
 
     State measures: their distinct (level, state, kind, status), from
     the few thousand rows the index on the jurisdiction finds. Local measures only
@@ -91,16 +103,17 @@ def status_inputs():
     jurisdictions' side: the counties, places and districts with an adopted
     measure (an index-only EXISTS on `resolution_adopted_published`), grouped by
     level, state and county. Neither query joins or sorts the whole resolutions table.
+    On a past date, a state measure's status is the one it had then, and local measures count
+    from their adoption dates.
     """
+    counting, status_field = _counting(Resolution.objects.published(), as_of)
     state_rows = (
-        Resolution.objects.published()
-        .counting()
-        .filter(jurisdiction__level=Level.STATE)
+        counting.filter(jurisdiction__level=Level.STATE)
         .order_by()
-        .values_list("jurisdiction__level", "jurisdiction__usps", "kind", "status")
+        .values_list("jurisdiction__level", "jurisdiction__usps", "kind", status_field)
         .distinct()
     )
-    adopted_here = Resolution.objects.published().adopted().filter(jurisdiction=OuterRef("pk"))
+    adopted_here = Resolution.objects.published().adopted(by=as_of).filter(jurisdiction=OuterRef("pk"))
     local_rows = (
         Jurisdiction.objects.filter(Exists(adopted_here), level__in=rules.LOCAL_LEVELS)
         .annotate(
@@ -153,6 +166,8 @@ def population_coverage(states, state_status, county_coverage, county_population
 
 @dataclass
 class NationalProgress:
+    """The national map and its figures, today or (`as_of`) as they stood on a past date."""
+
     states: list[Region]
     territories: list[Region]
     state_counts: dict
@@ -164,6 +179,7 @@ class NationalProgress:
     coverage: people_rules.NationalCoverage
     county_regions: list = field(default_factory=list)
     county_table: list = field(default_factory=list)
+    as_of: datetime.date | None = None
 
     @property
     def small_states(self):
@@ -217,13 +233,18 @@ def _county_layer(state_regions, county_status, shapes):
     return groups, table
 
 
-def national_progress(latest_count=6, with_county_layer=False):
+def national_progress(latest_count=6, with_county_layer=False, as_of=None):
+    """Everything `/` shows (7 queries), today or on the past date `as_of` (8: the bills' actions too).
+
+    On a past date every figure comes from what counted then; the bills in Congress are those
+    pending or adopted then, each where it stood, and the latest adoptions those made by then.
+    """
     states = list(
         Jurisdiction.objects.states().only(
             "name", "usps", "fips", "is_territory", "level", "slug", "shape", "shape_viewbox", "population"
         )
     )
-    inputs = status_inputs()
+    inputs = status_inputs(as_of)
     measures = inputs.measures
     results = rules.state_results(measures, [s.usps for s in states])
     regions = _state_regions(states, results)
@@ -247,29 +268,88 @@ def national_progress(latest_count=6, with_county_layer=False):
         state_counts=rules.status_counts({r.fips: r.status for r in state_regions}, rules.StateStatus),
         county_counts=rules.status_counts(county_status, rules.CountyStatus),
         local_acted=inputs.local_acted_by_level(),
-        federal=list(
-            Resolution.objects.published()
-            .filter(jurisdiction__level=Level.NATION)
-            .with_jurisdiction()  # each bill's stage in words names its chambers and checks its session
-            .order_by(
-                Case(When(status=Status.INTRODUCED, then=Value(0)), default=Value(1)),  # pending first
-                F("introduced_on").desc(nulls_last=True),
-                "title",
-            )
-        ),
+        federal=federal_bills(as_of),
         latest=list(
             Resolution.objects.published()
-            .adopted()
+            .adopted(by=as_of)
             .exclude(adopted_on=None)
             .with_jurisdiction()
             .order_by("-adopted_on", "-id")[:latest_count]
         ),
-        timeline=adoption_timeline(),
+        timeline=adoption_timeline(as_of),
+        as_of=as_of,
     )
 
 
-def adoption_counts():
-    """{("state" or "local", year): adopted, published measures with a known date} (one aggregate query).
+def federal_bills(as_of=None):
+    """The bills in Congress, pending first (1 query; 2 on a past date, with the actions up to it).
+
+    On a past date, the bills pending or adopted then, each with `then`: where it stood that day.
+    """
+    published = Resolution.objects.published()
+    bills, status_field = (
+        (published, "status") if as_of is None else (published.counting_on(as_of), "status_then")
+    )
+    bills = list(
+        bills.filter(jurisdiction__level=Level.NATION)
+        .with_jurisdiction()  # each bill's stage in words names its chambers and checks its session
+        .order_by(
+            Case(When(**{status_field: Status.INTRODUCED}, then=Value(0)), default=Value(1)),  # pending first
+            F("introduced_on").desc(nulls_last=True),
+            "title",
+        )
+    )
+    if as_of is not None:
+        # One query whether or not any bill counted then, so the page's count stays fixed.
+        steps = {}
+        federal_actions = Action.objects.published().filter(
+            resolution__jurisdiction__level=Level.NATION, on__lte=as_of
+        )
+        for action in federal_actions.order_by("pk"):
+            steps.setdefault(action.resolution_id, []).append(action)
+        for bill in bills:
+            bill.then = standing_then(bill, as_of, steps.get(bill.pk, ()))
+    return bills
+
+
+def standing_then(resolution, as_of, actions):
+    """Where a measure counted on `as_of` stood that day, in words (no query; `status_then` annotated):
+    "adopted April 18, 2022", "passed the Senate, September 2025; in the House", "introduced, 2019"."""
+    if resolution.status_then == Status.ADOPTED:
+        return f"adopted {stages.display_date(resolution.adopted_on, resolution.adopted_on_precision)}"
+    usps = _state_usps(resolution)
+    reached = stages.progress(
+        past.steps_by(as_of, [action.step for action in actions]),
+        status=stages.INTRODUCED,
+        level=resolution.jurisdiction.level,
+        kind=resolution.kind,
+        unicameral=usps in stages.UNICAMERAL,
+    )
+    latest = reached.latest or stages.Step(
+        resolution.introduced_on, resolution.introduced_on_precision, stages.Classification.INTRODUCTION
+    )
+    return stages.summary(
+        stages.Progress(reached.stage, reached.chambers_passed, latest),
+        state=usps,
+        one_body=stages.is_one_body(resolution.jurisdiction.level, resolution.kind),
+    )
+
+
+def first_recorded_year():
+    """The year of the earliest introduction or adoption of a published measure; None without one (1 query)."""
+    earliest = Resolution.objects.published().aggregate(Min("introduced_on"), Min("adopted_on"))
+    known = [day for day in earliest.values() if day is not None]
+    return min(known).year if known else None
+
+
+def year_ends():
+    """The end of each year since the first recorded measure, as far as today (1 query): the map's past."""
+    return past.year_ends(first_recorded_year(), timezone.localdate())
+
+
+def adoption_counts(as_of=None):
+    """{("state" or "local", year): adopted, published measures with a known date} (one aggregate query);
+    with `as_of`, those adopted on or before that day.
 
     Only years with a measure appear: federal measures are not counted, so a year
     with nothing but a federal one is absent, not zero.
@@ -280,7 +360,7 @@ def adoption_counts():
     local_ids = Jurisdiction.objects.filter(level__in=rules.LOCAL_LEVELS).values("pk")
     rows = (
         Resolution.objects.published()
-        .adopted()
+        .adopted(by=as_of)
         .exclude(adopted_on=None)
         .annotate(year=ExtractYear("adopted_on"))
         .values_list("year")
@@ -296,15 +376,25 @@ def adoption_counts():
     return counts
 
 
-def adoption_timeline():
-    """Cumulative adopted measures by year, state-level and local apart (one query)."""
-    return cumulative_timeline(
-        adoption_counts(), {"state": "State laws and resolutions", "local": "County and city actions"}
+def adoption_timeline(as_of=None):
+    """Cumulative adopted measures by year, state-level and local apart (one query), up to `as_of` when
+    given. Each year's column leads to the map at that year's end (today's map for a year not over)."""
+    timeline = cumulative_timeline(
+        adoption_counts(as_of),
+        {"state": "State laws and resolutions", "local": "County and city actions"},
+        until_year=as_of.year if as_of else None,
     )
+    if timeline is not None:
+        today = timezone.localdate()
+        for column in timeline.columns:
+            column.as_of = past.year_end(column.year, today)
+    return timeline
 
 
 @dataclass
 class StateProgress:
+    """A state's map, figures and lists, today or (`as_of`) as they stood on a past date."""
+
     state: Jurisdiction
     status: rules.StateStatus
     deciding: tuple
@@ -315,6 +405,7 @@ class StateProgress:
     coverage: people_rules.StateCoverage  # people is None for territories (no census figures)
     more_state_measures: bool = False
     more_local_measures: bool = False
+    as_of: datetime.date | None = None
 
     def counties_sorted(self, key):
         """The county table's rows, by name (default) or by population, largest first."""
@@ -326,14 +417,18 @@ class StateProgress:
         return self.counties
 
 
-def state_progress(state):
-    """A state's map and lists (five queries)."""
+def state_progress(state, as_of=None):
+    """A state's map and lists (five queries), today or on the past date `as_of`.
+
+    On a past date the lists hold the measures that counted then (adopted by then, or pending
+    that day), each with `then`: where it stood that day.
+    """
     counties = list(
         Jurisdiction.objects.counties()
         .filter(parent=state)
         .only("level", "parent", "name", "slug", "fips", "shape", "population")
     )
-    measures = counted_measures(Resolution.objects.published().in_state(state.usps))
+    measures = counted_measures(Resolution.objects.published().in_state(state.usps), as_of)
     result = rules.state_results(measures, [state.usps])[state.usps]
     fips_list = [c.fips for c in counties if c.fips]
     county_results = rules.county_results(measures, {state.usps: fips_list}, {state.usps: result.status})
@@ -345,18 +440,21 @@ def state_progress(state):
         )
         regions.append(Region(county, county_result.status, county_result.deciding, county_result.coverage))
     # The page shows the most recent measures, each with its stage bar; the filtered list has all of them.
+    listed = (
+        Resolution.objects.published() if as_of is None else Resolution.objects.published().counting_on(as_of)
+    )
     state_measures = list(
-        Resolution.objects.published()
-        .filter(jurisdiction=state)
+        listed.filter(jurisdiction=state)
         .select_related("session")
         .prefetch_related("actions")
         .order_by(F("adopted_on").desc(nulls_last=True), "-introduced_on", "pk")[: STATE_PAGE_LIMIT + 1]
     )
     for measure in state_measures:
         measure.jurisdiction = state  # the chambers' names: no query per measure
+        if as_of is not None:
+            measure.then = standing_then(measure, as_of, measure.actions.all())
     local_measures = list(
-        Resolution.objects.published()
-        .in_state(state.usps)
+        listed.in_state(state.usps)
         .exclude(jurisdiction=state)
         .with_jurisdiction()
         .order_by(F("adopted_on").desc(nulls_last=True), "jurisdiction__name", "pk")[: STATE_PAGE_LIMIT + 1]
@@ -378,6 +476,7 @@ def state_progress(state):
         county_counts=rules.status_counts([r.status for r in regions], rules.CountyStatus),
         state_measures=state_measures[:STATE_PAGE_LIMIT],
         local_measures=local_measures[:STATE_PAGE_LIMIT],
+        as_of=as_of,
     )
 
 

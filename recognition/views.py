@@ -20,7 +20,7 @@ from django_ratelimit.core import get_usage, is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from redis.exceptions import RedisError
 
-from . import alerts, exports, next_steps, places, progress, sharedcache, stages
+from . import alerts, exports, next_steps, past, places, progress, sharedcache, stages
 from . import status as rules
 from .filters import ActionFilter, ResolutionFilter
 from .forms import FollowForm, SubmissionForm
@@ -34,12 +34,38 @@ MAP_LAYERS = {"states", "counties"}
 RESULTS_PER_PAGE = 50
 
 
-@public_page(params=("layer",))
+def read_as_of(request):
+    """The past date a map page is asked for (`?as_of=`), or None for today's; AsOfError when it cannot be."""
+    return past.parse(request.GET.get(past.PARAMETER, ""), timezone.localdate())
+
+
+def as_of_context(as_of):
+    """What every page with a map on a past date says about it (the banner, the year links, the embed code)."""
+    return {
+        "as_of": as_of,
+        "as_of_label": past.display(as_of) if as_of else "",
+        "as_of_param": f"{past.PARAMETER}={as_of.isoformat()}" if as_of else "",
+        "as_of_query": f"?{past.PARAMETER}={as_of.isoformat()}" if as_of else "",
+        "today": timezone.localdate(),
+    }
+
+
+def bad_as_of(request, error, base="base.html"):
+    """The 400 page for a date the map cannot be shown on: what is wrong, and the way back to today."""
+    context = {"message": str(error), "base": base, "earliest": past.EARLIEST, "today": timezone.localdate()}
+    return render(request, "recognition/as_of_invalid.html", context, status=400)
+
+
+@public_page(params=("layer", past.PARAMETER))
 def home(request):
     layer = request.GET.get("layer", "states")
     if layer not in MAP_LAYERS:
         layer = "states"
-    national = progress.national_progress(with_county_layer=layer == "counties")
+    try:
+        as_of = read_as_of(request)
+    except past.AsOfError as error:
+        return bad_as_of(request, error)
+    national = progress.national_progress(with_county_layer=layer == "counties", as_of=as_of)
     return render(
         request,
         "recognition/home.html",
@@ -47,6 +73,8 @@ def home(request):
             "progress": national,
             "layer": layer,
             "county_statuses": list(rules.CountyStatus),
+            "year_ends": progress.year_ends(),
+            **as_of_context(as_of),
         },
     )
 
@@ -63,6 +91,7 @@ def about(request):
             "stages": list(stages.Stage),
             "session_ended_label": stages.SESSION_ENDED_LABEL,
             "asks": {ask.value: ask for ask in next_steps.Ask},
+            "as_of_rules": past.RULES,
         },
     )
 
@@ -73,10 +102,14 @@ def nation(request):
     return _jurisdiction_page(request, jurisdiction)
 
 
-@public_page(params=("sort",))
+@public_page(params=("sort", past.PARAMETER))
 def state_detail(request, usps):
+    try:
+        as_of = read_as_of(request)
+    except past.AsOfError as error:
+        return bad_as_of(request, error)
     state = get_object_or_404(Jurisdiction, level=Level.STATE, usps=usps.upper())
-    state_progress = progress.state_progress(state)
+    state_progress = progress.state_progress(state, as_of=as_of)
     county_sort = request.GET.get("sort") if request.GET.get("sort") in {"name", "population"} else ""
     context = {
         "progress": state_progress,
@@ -84,7 +117,10 @@ def state_detail(request, usps):
         "county_rows": state_progress.counties_sorted(county_sort),
         "state": state,
         "viewbox": progress.padded_viewbox(state.shape_viewbox),
-        "next_steps": progress.state_next_steps(state_progress),
+        # What to ask for is about today: a past date's page says so rather than ask.
+        "next_steps": progress.state_next_steps(state_progress) if as_of is None else None,
+        "year_ends": progress.year_ends(),
+        **as_of_context(as_of),
     }
     return render(request, "recognition/state_detail.html", context)
 

@@ -257,10 +257,11 @@ class TestBudgets:
     """Each page's queries, pinned: the same count with the starter data and with more measures and actions.
 
     `/`: the data version, states, state measures' statuses, local jurisdictions that acted, counties,
-    the bills in Congress (with their jurisdiction and session), the latest adopted, the timeline.
+    the bills in Congress (with their jurisdiction and session), the latest adopted, the timeline, the
+    first recorded year (the links to each year's map).
     A state page: the data version, the state, its counties, its measures' statuses, its state measures,
     their actions (the stage bars), its local measures, its pending bills and Congress's ("What you can
-    do here"). A county or city page: the data version, the place, its measures, their actions, the
+    do here"), the first recorded year. (The same pages on a past date: tests/test_as_of.py.) A county or city page: the data version, the place, its measures, their actions, the
     measures above it, the measures in it (a county's cities) or none, the pending state and federal
     bills; a county also its neighbors and their states' measures, and its cities with their measures. `/united-states/`: the data version, the nation, its bills, their actions. A measure page: the
     data version, the measure (with its jurisdiction, state and session), its sources, its actions.
@@ -269,7 +270,7 @@ class TestBudgets:
     @pytest.mark.parametrize("dataset", ["starter_dataset", "more_data"])
     @pytest.mark.parametrize(
         "url, queries",
-        [("/", 8), ("/?layer=counties", 8), ("/states/al/", 9), ("/states/tx/", 9), ("/united-states/", 4)],
+        [("/", 9), ("/?layer=counties", 9), ("/states/al/", 10), ("/states/tx/", 10), ("/united-states/", 4)],
     )
     def test_query_counts_do_not_grow_with_data(
         self, request, client, django_assert_num_queries, dataset, url, queries

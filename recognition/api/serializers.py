@@ -348,10 +348,12 @@ class ActionSerializer(serializers.ModelSerializer):
 
 class StateCountsSerializer(serializers.Serializer):
     state_resolutions = serializers.IntegerField(
-        help_text="Published measures by the state itself (any status: adopted, pending or failed)."
+        help_text="Published measures by the state itself (any status: adopted, pending or failed); "
+        "with `as_of`, those introduced or adopted on or before that day."
     )
     local_jurisdictions_acted = serializers.IntegerField(
-        help_text="Counties, cities, towns and districts in the state with an adopted, published measure."
+        help_text="Counties, cities, towns and districts in the state with an adopted, published measure "
+        "(with `as_of`, adopted on or before that day)."
     )
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .. import past
 from ..filters import ActionFilter, ResolutionFilter
 from ..pagecache import public_page
 from . import Pagination, views
@@ -30,7 +31,7 @@ urlpatterns = [
         ),
         name="jurisdictions",
     ),
-    path("states/", public_page(views.StateList.as_view()), name="states"),
+    path("states/", public_page(views.StateList.as_view(), params=(past.PARAMETER,)), name="states"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -6,21 +6,23 @@
 * /api/actions/: count + page, each action with its measure and jurisdiction (2 queries).
 * /api/jurisdictions/: count + page (2 queries).
 * /api/states/: states + measures + two counts (4 queries), statuses from
-  `recognition.status` in one pass.
+  `recognition.status` in one pass; `?as_of=` gives them as they stood on a past date.
 """
 
 import copy
 
 import django_filters
 from django.db.models import Count
+from django.utils import timezone
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from recognition import progress
+from recognition import past, progress
 from recognition import status as rules
 from recognition.filters import MAX_QUERY_LENGTH, STATE_CHOICES, ActionFilter, ResolutionFilter
 from recognition.models import Action, Jurisdiction, Level, Resolution, in_states
@@ -161,14 +163,15 @@ def coverage_row(state):
     }
 
 
-def state_rows(request):
-    """Every state and territory with its status, counts and coverage (five queries, whatever the data)."""
+def state_rows(request, as_of=None):
+    """Every state and territory with its status, counts and coverage (five queries, whatever the data),
+    today or as they stood on the past date `as_of`."""
     states = list(
         Jurisdiction.objects.states().only(
             "level", "name", "usps", "fips", "is_territory", "population", "population_year"
         )
     )
-    inputs = progress.status_inputs()
+    inputs = progress.status_inputs(as_of)
     results = rules.state_results(inputs.measures, [state.usps for state in states])
     state_status = {usps: result.status for usps, result in results.items()}
     fips_by_state, county_population, _ = progress.county_index(with_territories=True)
@@ -177,9 +180,9 @@ def state_rows(request):
         states, state_status, {fips: r.coverage for fips, r in counties.items()}, county_population
     ).states
     local_acted = inputs.local_acted_by_state()
+    own = Resolution.objects.published() if as_of is None else Resolution.objects.published().dated_by(as_of)
     state_measures = dict(
-        Resolution.objects.published()
-        .filter(jurisdiction__level=Level.STATE)
+        own.filter(jurisdiction__level=Level.STATE)
         .values_list("jurisdiction__usps")
         .annotate(n=Count("id"))
         .order_by()
@@ -210,16 +213,27 @@ def state_rows(request):
     return rows
 
 
+AS_OF_HELP = (
+    "A past date, `YYYY-MM-DD` (from 1900-01-01 to today): every status, count and coverage as it "
+    "stood that day. " + " ".join(past.RULES) + " Without it, or with today's date: today."
+)
+
+
 @extend_schema(
     summary="Every state and territory, with its status on the national map",
     description=" ".join(f"`{status}`: {status.rule}" for status in rules.StateStatus),
-    responses={200: StateSerializer(many=True)},
+    parameters=[OpenApiParameter(past.PARAMETER, OpenApiTypes.DATE, description=AS_OF_HELP)],
+    responses={200: StateSerializer(many=True), 400: BAD_REQUEST},
 )
 class StateList(APIView):
     """Not paginated: 56 rows. No filters (a plain APIView, so the browsable API offers none)."""
 
     def get(self, request):
-        return Response(StateSerializer(state_rows(request), many=True).data)
+        try:
+            as_of = past.parse(request.query_params.get(past.PARAMETER, ""), timezone.localdate())
+        except past.AsOfError as error:
+            return Response({past.PARAMETER: [str(error)]}, status=400)
+        return Response(StateSerializer(state_rows(request, as_of), many=True).data)
 
 
 @extend_schema(
