@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
-from . import card_views, embeds, feeds, views
+from . import card_views, change_views, embeds, feeds, views
+from .pagecache import public_page
 from .converters import StateCodeConverter
 
 register_converter(StateCodeConverter, "usps")
@@ -25,6 +26,9 @@ urlpatterns = [
     path("actions.csv", views.action_csv, name="action_csv"),
     path("data/", views.data, name="data"),
     path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
+    # What changed in the published data (issue 18)
+    path("changes/", change_views.change_log, name="changes"),
+    path("changes/feed/", public_page(feeds.ChangeFeed(), params=("state",)), name="changes_feed"),
     path("submit/", views.submit, name="submit"),
     path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
     # Find your county or city (issue 16)
