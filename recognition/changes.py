@@ -33,6 +33,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Func,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -94,8 +95,20 @@ SOURCE_PARTS = {
     "archived copy": ("archived_url",),
 }
 # Values short enough to quote in an entry ("adoption date: 2021 → September 14, 2021").
-QUOTED_PARTS = {"kind", "adopting body", "number", "title", "introduction date", "adoption date",
-                "effective date", "jurisdiction", "date", "chamber", "kind of action", "description"}
+QUOTED_PARTS = {
+    "kind",
+    "adopting body",
+    "number",
+    "title",
+    "introduction date",
+    "adoption date",
+    "effective date",
+    "jurisdiction",
+    "date",
+    "chamber",
+    "kind of action",
+    "description",
+}
 
 HistoricalResolution = Resolution.history.model
 HistoricalAction = Action.history.model
@@ -126,7 +139,9 @@ def _fingerprint(columns, prefix=()):
 
 def _previous(model):
     """The same object's row before this one (history ids grow with every row written)."""
-    return model.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id")).order_by("-history_id")
+    return model.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id")).order_by(
+        "-history_id"
+    )
 
 
 # A measure's row as one text: published or draft first, then its status and public fields.
@@ -138,13 +153,17 @@ _MEASURE_KEY = _fingerprint(
 
 def _page_columns(queryset, kind, measure_row):
     """The columns every branch of the union gives, in one order: annotations only, added in that order."""
-    return queryset.annotate(
-        when=F("history_date"),
-        change_kind=Value(kind, output_field=TextField()),
-        row=F("history_id"),
-        previous_row=Subquery(_previous(queryset.model).values("history_id")[:1]),
-        measure_row=measure_row,
-    ).order_by().values_list("when", "change_kind", "row", "previous_row", "measure_row")
+    return (
+        queryset.annotate(
+            when=F("history_date"),
+            change_kind=Value(kind, output_field=TextField()),
+            row=F("history_id"),
+            previous_row=Subquery(_previous(queryset.model).values("history_id")[:1]),
+            measure_row=measure_row,
+        )
+        .order_by()
+        .values_list("when", "change_kind", "row", "previous_row", "measure_row")
+    )
 
 
 def _measure_changes(states=()):
@@ -155,7 +174,11 @@ def _measure_changes(states=()):
     was_public = Q(previous_key__startswith="P")
     rows = rows.filter(
         # published: new, or after being a draft
-        (Q(published=True) & ~Q(history_type="-") & (Q(previous_key__isnull=True) | Q(previous_key__startswith="D")))
+        (
+            Q(published=True)
+            & ~Q(history_type="-")
+            & (Q(previous_key__isnull=True) | Q(previous_key__startswith="D"))
+        )
         # withdrawn: unpublished, or deleted while published
         | Q(history_type="-", published=True)
         | (Q(published=False) & was_public)
@@ -184,8 +207,9 @@ def _part_changes(model, parts, kind, states=()):
             .values("published")[:1]
         ),
         draft_meanwhile=Exists(
-            measure.filter(history_date__gt=OuterRef("window_start"), history_date__lte=OuterRef("window_end"))
-            .filter(Q(published=False) | Q(history_type="-"))
+            measure.filter(
+                history_date__gt=OuterRef("window_start"), history_date__lte=OuterRef("window_end")
+            ).filter(Q(published=False) | Q(history_type="-"))
         ),
     ).filter(public_before=True, draft_meanwhile=False)
     rows = rows.filter(
@@ -196,7 +220,9 @@ def _part_changes(model, parts, kind, states=()):
         rows = rows.filter(resolution_id__in=Resolution.objects.filter(jurisdiction__in=inside).values("pk"))
     # The measure as it stood when the change was made (public then): what the entry names.
     measure_row = Subquery(
-        measure.filter(history_date__lte=OuterRef("history_date")).order_by(*newest_first).values("history_id")[:1]
+        measure.filter(history_date__lte=OuterRef("history_date"))
+        .order_by(*newest_first)
+        .values("history_id")[:1]
     )
     return _page_columns(rows, kind, measure_row)
 
@@ -320,7 +346,11 @@ def _details(names, row, previous, parts, labels):
 
 def _measure_change(row, previous, names, link):
     name = names.measure(row)
-    base = {"anchor": f"change-r{row.history_id}", "when": row.history_date, "state": names.state(row.jurisdiction_id)}
+    base = {
+        "anchor": f"change-r{row.history_id}",
+        "when": row.history_date,
+        "state": names.state(row.jurisdiction_id),
+    }
     was_public = previous is not None and previous.published
     if row.history_type == "-" or not row.published:
         return Change(word=WITHDRAWN, text=name, details=[row.title], **base)
@@ -351,13 +381,21 @@ def _action_change(row, previous, measure_row, names, link):
     if row.history_type == "+":
         action = row.instance
         action.resolution = _measure_from_row(measure_row, names) if measure_row else Resolution(title=name)
-        return Change(word=STATUS, text=action.headline, details=[name, said], url=f"{link}#action-{row.id}" if link else "", **base)
+        return Change(
+            word=STATUS,
+            text=action.headline,
+            details=[name, said],
+            url=f"{link}#action-{row.id}" if link else "",
+            **base,
+        )
     if row.history_type == "-":
         return Change(word=CORRECTED, text=f"an action of {name} removed", details=[said], url=link, **base)
     labels = changed_parts(row, previous, ACTION_PARTS)
     details = [said, *_details(names, row, previous, ACTION_PARTS, labels)]
     what = f"{_and(labels)} of an action of {name}" if labels else f"an action of {name}"
-    return Change(word=CORRECTED, text=what, details=details, url=f"{link}#action-{row.id}" if link else "", **base)
+    return Change(
+        word=CORRECTED, text=what, details=details, url=f"{link}#action-{row.id}" if link else "", **base
+    )
 
 
 def _source_change(row, previous, measure_row, names, link):
@@ -375,12 +413,19 @@ def _source_change(row, previous, measure_row, names, link):
         return Change(word=SOURCE_REMOVED, text=name, details=[said], **base)
     labels = changed_parts(row, previous, SOURCE_PARTS)
     what = f"{_and(labels)} of a source of {name}" if labels else f"a source of {name}"
-    return Change(word=CORRECTED, text=what, details=[said, *_details(names, row, previous, SOURCE_PARTS, labels)], **base)
+    return Change(
+        word=CORRECTED,
+        text=what,
+        details=[said, *_details(names, row, previous, SOURCE_PARTS, labels)],
+        **base,
+    )
 
 
 def _measure_from_row(row, names):
     """A measure as its history row stood, with its jurisdiction, for an action's headline."""
-    measure = Resolution(pk=row.id, kind=row.kind, identifier=row.identifier, title=row.title, status=row.status)
+    measure = Resolution(
+        pk=row.id, kind=row.kind, identifier=row.identifier, title=row.title, status=row.status
+    )
     measure.jurisdiction = names.jurisdictions.get(row.jurisdiction_id) or Jurisdiction(name="")
     return measure
 
@@ -439,7 +484,6 @@ def page(number=1, states=(), size=PAGE_SIZE):
     return ChangePage(number=number, changes=changes, has_next=has_next)
 
 
-
 # --- What a request asks for ------------------------------------------------------------------------
 
 MAX_PAGE = 10_000
@@ -468,3 +512,14 @@ def read_query(params):
         shown = printable(number[:20] + ("…" if len(number) > 20 else ""))
         raise BadQuery(f"“{shown}” is not a page number (1 to {MAX_PAGE:,}).")
     return states, int(number)
+
+
+def last_changed():
+    """When published data last changed (the newest change listed here), as an aware datetime; None when
+    nothing is published. Data loaded without history (a fixture, an old database) falls back to the
+    published records' own last save. One query, two in that case."""
+    newest = next(iter(change_rows()[:1]), None)
+    found = newest[0] if newest else None
+    if found is None:
+        found = Resolution.objects.published().aggregate(latest=Max("updated_at"))["latest"]
+    return found

@@ -1,8 +1,8 @@
 from django.urls import path, register_converter
 
 from . import card_views, change_views, embeds, feeds, views
-from .pagecache import public_page
 from .converters import StateCodeConverter
+from .pagecache import public_page
 
 register_converter(StateCodeConverter, "usps")
 
