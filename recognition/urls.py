@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import card_views, change_views, embeds, feeds, views
+from . import card_views, change_views, chart_views, embeds, feeds, views
 from .converters import StateCodeConverter
 from .pagecache import public_page
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("about/", views.about, name="about"),
     path("embed/map/", embeds.embed_national_map, name="embed_map"),
     path("embed/states/<usps:usps>/", embeds.embed_state_map, name="embed_state"),
+    # Charts to embed and to download (issue 18)
+    path("embed/timeline/", chart_views.embed_timeline, name="embed_timeline"),
+    path("timeline.png", chart_views.timeline_png, name="timeline_png"),
+    path("map.png", chart_views.national_map_png, name="map_png"),
+    path("states/<usps:usps>/map.png", chart_views.state_map_png, name="state_map_png"),
     path("states/<usps:usps>/", views.state_detail, name="state"),
     path("states/<usps:usps>/feed/", feeds.StateFeed(), name="state_feed"),
     path("states/<usps:usps>/fact-sheet/", views.state_fact_sheet, name="state_fact_sheet"),
