@@ -10,7 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -151,6 +152,15 @@ else:
 
 # The admin's address can be moved away from the well-known /admin/.
 ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
+
+# The press and corrections contact shown in the footer, on /about/ and on /data/ (empty: not shown; the
+# correction form stays the way to reach staff). Checked here so a typo fails at start, not on every page.
+CONTACT_EMAIL = os.environ.get("DJANGO_CONTACT_EMAIL", "").strip()
+if CONTACT_EMAIL:
+    try:
+        validate_email(CONTACT_EMAIL)
+    except ValidationError as error:
+        raise ImproperlyConfigured(f"DJANGO_CONTACT_EMAIL is not an email address: {CONTACT_EMAIL!r}") from error
 
 # The site's public address (https://tracker.example.org), for what leaves without a request to read it
 # from: the source-link checker names it in its User-Agent so that sites it visits can see who asks.

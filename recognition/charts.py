@@ -3,16 +3,28 @@
 The timeline is a cumulative step chart of adopted measures by year, state-level
 and local apart. Measures whose adoption year is unknown are counted in a note,
 never placed on an invented year.
+
+The chart is drawn in its own WIDTH x HEIGHT frame and scaled to fit: on a 375 px phone
+to about half its size. The site's CSS then sets its text larger in the frame's units
+(up to LARGEST_TICK_SIZE), so that it stays at least 12 px on screen; the margins
+leave room for text that large.
 """
 
 from dataclasses import dataclass, field
 
 WIDTH = 640
 HEIGHT = 260
-MARGIN_LEFT = 44
-MARGIN_RIGHT = 16
-MARGIN_TOP = 16
-MARGIN_BOTTOM = 36
+MARGIN_TOP = 20  # room above the top value label at the largest size
+MARGIN_BOTTOM = 42  # and below the years
+LARGEST_TICK_SIZE = 30  # frame units: what site.css gives the ticks in the narrowest container
+DIGIT_WIDTH = 0.62  # a digit's advance, in ems (system sans-serif fonts, tabular figures)
+# Half a year label at the largest size, and a little: the first and last years are centred on the edges.
+MARGIN_RIGHT = round(4 * DIGIT_WIDTH * LARGEST_TICK_SIZE / 2) + 4
+
+
+def _left_margin(top_value):
+    """Room for the longest value label (end-anchored left of the axis) at the largest tick size."""
+    return max(MARGIN_RIGHT, round(len(str(top_value)) * DIGIT_WIDTH * LARGEST_TICK_SIZE) + 8)
 
 
 @dataclass
@@ -46,7 +58,7 @@ class Timeline:
     y_ticks: list[tuple[float, int]] = field(default_factory=list)
     width: int = WIDTH
     height: int = HEIGHT
-    plot_left: int = MARGIN_LEFT
+    plot_left: int = MARGIN_RIGHT
     plot_right: int = WIDTH - MARGIN_RIGHT
     plot_bottom: int = HEIGHT - MARGIN_BOTTOM
     plot_top: int = MARGIN_TOP
@@ -86,10 +98,10 @@ def cumulative_timeline(counts_by_year, series_labels, *, until_year=None):
             cumulative.append(running)
         series.append(Series(key=key, label=label, cumulative=cumulative))
 
-    timeline = Timeline(years=years, series=series)
     maximum = max(max(s.cumulative) for s in series) or 1
     step = _nice_step(maximum)
     top_value = ((maximum + step - 1) // step) * step
+    timeline = Timeline(years=years, series=series, plot_left=_left_margin(top_value))
 
     def x(index):
         span = max(len(years) - 1, 1)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
 from django.db.models import F
+from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
-from . import exports
+from . import changes, exports
 from .filters import ResolutionFilter
 from .models import Action, Jurisdiction, Level, Resolution
 
@@ -194,3 +195,73 @@ class StateFeed(ResolutionFeed):
         return _with_query(
             reverse("recognition:state_feed", kwargs={"usps": search.state.usps.lower()}), search.query
         )
+
+
+class ChangeFeed(Feed):
+    """/changes/feed/?state=AL: the newest FEED_LENGTH changes to published data (recognition/changes.py)."""
+
+    feed_type = Atom1Feed
+    author_name = SITE_NAME
+
+    def __call__(self, request, *args, **kwargs):
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except changes.BadQuery as error:
+            return HttpResponseBadRequest(f"{error}\n", content_type="text/plain; charset=utf-8")
+
+    def get_object(self, request, *args, **kwargs):
+        states, _page = changes.read_query(request.GET)
+        page_path = reverse("recognition:changes")
+        query = "&".join(f"state={code}" for code in states)
+        return {
+            "states": states,
+            "page": _with_query(page_path, query),
+            "feed": _with_query(reverse("recognition:changes_feed"), query),
+            # An entry's id: the same in every state's feed, whatever the filter.
+            "id_base": request.build_absolute_uri(page_path),
+        }
+
+    def items(self, asked):
+        entries = changes.page(1, asked["states"], size=FEED_LENGTH).changes
+        for change in entries:
+            change.guid = f"{asked['id_base']}#{change.anchor}"
+        return entries
+
+    def title(self, asked):
+        names = ", ".join(changes.STATE_NAMES[code] for code in asked["states"])
+        return f"{SITE_NAME}: what changed" + (f" ({names})" if names else "")
+
+    def subtitle(self, asked):
+        return (
+            "Every change to the published records, newest first: records added or withdrawn, new actions "
+            "on bills, and corrections."
+        )
+
+    def link(self, asked):
+        return asked["page"]
+
+    def feed_url(self, asked):
+        return asked["feed"]
+
+    def item_title(self, change):
+        return xml_text(change.headline)
+
+    def item_description(self, change):
+        return escape(xml_text(" · ".join(change.details)))
+
+    def item_link(self, change):
+        return change.url or f"{reverse('recognition:changes')}#{change.anchor}"
+
+    def item_guid(self, change):
+        return change.guid
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, change):
+        return change.when
+
+    def item_updateddate(self, change):
+        return change.when
+
+    def item_categories(self, change):
+        return [value for value in (change.state, change.word) if value]

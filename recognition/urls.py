@@ -1,7 +1,8 @@
 from django.urls import path, register_converter
 
-from . import card_views, embeds, feeds, views
+from . import card_views, change_views, chart_views, embeds, feeds, views
 from .converters import StateCodeConverter
+from .pagecache import public_page
 
 register_converter(StateCodeConverter, "usps")
 
@@ -13,6 +14,11 @@ urlpatterns = [
     path("about/", views.about, name="about"),
     path("embed/map/", embeds.embed_national_map, name="embed_map"),
     path("embed/states/<usps:usps>/", embeds.embed_state_map, name="embed_state"),
+    # Charts to embed and to download (issue 18)
+    path("embed/timeline/", chart_views.embed_timeline, name="embed_timeline"),
+    path("timeline.png", chart_views.timeline_png, name="timeline_png"),
+    path("map.png", chart_views.national_map_png, name="map_png"),
+    path("states/<usps:usps>/map.png", chart_views.state_map_png, name="state_map_png"),
     path("states/<usps:usps>/", views.state_detail, name="state"),
     path("states/<usps:usps>/feed/", feeds.StateFeed(), name="state_feed"),
     path("states/<usps:usps>/fact-sheet/", views.state_fact_sheet, name="state_fact_sheet"),
@@ -25,6 +31,9 @@ urlpatterns = [
     path("actions.csv", views.action_csv, name="action_csv"),
     path("data/", views.data, name="data"),
     path("feeds/resolutions/", feeds.ResolutionFeed(), name="feed"),
+    # What changed in the published data (issue 18)
+    path("changes/", change_views.change_log, name="changes"),
+    path("changes/feed/", public_page(feeds.ChangeFeed(), params=("state",)), name="changes_feed"),
     path("submit/", views.submit, name="submit"),
     path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
     # Find your county or city (issue 16)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control, never_cache
@@ -20,7 +21,7 @@ from django_ratelimit.core import get_usage, is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from redis.exceptions import RedisError
 
-from . import alerts, exports, next_steps, past, places, progress, sharedcache, stages
+from . import alerts, changes, citations, exports, next_steps, past, places, progress, sharedcache, stages
 from . import status as rules
 from .filters import ActionFilter, ResolutionFilter
 from .forms import FollowForm, SubmissionForm
@@ -170,6 +171,9 @@ def _measure_page(request, resolution):
     context = {
         "resolution": resolution,
         "actions": progress.measure_actions(resolution, resolution.actions.all()),
+        "citation": citations.record_citation(
+            resolution, request.build_absolute_uri(resolution.get_absolute_url()), timezone.localdate()
+        ),
     }
     return render(request, "recognition/resolution_detail.html", context)
 
@@ -289,8 +293,20 @@ def data(request):
         "stages": list(stages.Stage),
         "published_count": Resolution.objects.published().count(),
         "action_count": Action.objects.published().count(),
+        **_dataset_citation(request),
     }
     return render(request, "recognition/data.html", context)
+
+
+def _dataset_citation(request):
+    """The dataset's citation, its version the date published data last changed (recognition/changes.py)."""
+    changed = changes.last_changed()
+    version = timezone.localtime(changed).date() if changed else None
+    url = request.build_absolute_uri(reverse("recognition:data"))
+    return {
+        "citation": citations.dataset_citation(url, version, timezone.localdate()),
+        "citation_version": version,
+    }
 
 
 # --- Public submissions ---------------------------------------------------------------------------

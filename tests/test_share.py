@@ -42,6 +42,11 @@ NOT_SHARED_PAGES = {
     "model_resolution_docx",
     "state_model_resolution_docx",
     "place_suggestions",  # the find box's type-ahead: JSON, not a page
+    "embed_timeline",
+    "changes_feed",
+    "timeline_png",  # the charts as images to download
+    "map_png",
+    "state_map_png",
 }
 # A follower's own pages: their address holds a secret, which no tag repeats.
 PERSONAL_PAGES = {"follow_confirm", "follow_manage", "unsubscribe"}

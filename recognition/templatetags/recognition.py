@@ -78,3 +78,12 @@ def status_in_words(resolution):
     if resolution.status == Status.INTRODUCED and not resolution.session_ended:
         return f"Pending: {resolution.stage_summary}"
     return public_status(resolution)
+
+
+@register.simple_tag
+def contact_email():
+    """The press and corrections address (DJANGO_CONTACT_EMAIL), "" when none is set: a tag rather than a
+    context processor, so that pages drawn without a request (the error pages) read it too."""
+    from django.conf import settings
+
+    return settings.CONTACT_EMAIL
