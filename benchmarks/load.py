@@ -133,6 +133,14 @@ def load_paths():
         "/api/states/",
         "/healthz",
         "/resolutions.csv?state=AL",
+        "/places/?q=mobile",
+        "/places/suggest/?q=mob",
+        "/states/al/fact-sheet/",
+        county.get_absolute_url() + "fact-sheet/",
+        "/states/al/card.png",
+        "/?as_of=2021-12-31",
+        "/changes/",
+        "/map.png",
     ]
 
 
