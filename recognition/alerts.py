@@ -273,10 +273,10 @@ def manage_url(subscriber):
     return absolute(reverse("recognition:follow_manage", args=[subscriber_token(subscriber, MANAGE_SALT)]))
 
 
-def _list_headers(subscriber):
+def _list_headers(unsubscribe_link):
     """RFC 8058 one-click unsubscribe: mail clients POST `List-Unsubscribe=One-Click` to the address."""
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(subscriber)}>",
+        "List-Unsubscribe": f"<{unsubscribe_link}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
@@ -707,7 +707,7 @@ def compose(subscriber, reasons, items, digest=False, blocks=None):
         subject=subject,
         body=render_to_string("recognition/email/alert.txt", context | {"entries_block": text_block}),
         to=[subscriber.email],
-        headers=_list_headers(subscriber),
+        headers=_list_headers(context["unsubscribe_url"]),
     )
     message.attach_alternative(
         render_to_string("recognition/email/alert.html", context | {"entries_block": html_block}), "text/html"
