@@ -31,7 +31,9 @@ def _starter_published():
 
 
 STARTER_PUBLISHED = _starter_published()
-HEADER = [
+# The public CSV's columns as newsrooms' scripts read them, in this order: the contract. Copied from the
+# header the export wrote before issue 18 added columns; a new column is only ever appended after these.
+EXISTING_HEADER = [
     "id",
     "jurisdiction",
     "state",
@@ -58,6 +60,7 @@ HEADER = [
     "last_verified_on",
     "url",
 ]
+HEADER = EXISTING_HEADER
 
 
 def download(client, params=None):
@@ -144,6 +147,13 @@ class TestColumns:
         _response, body = download(client)
         header, _rows = read_csv(body)
         assert header == HEADER == exports.HEADER
+
+    @pytest.mark.parametrize("params", [{}, {"state": ["WY"]}], ids=["rows", "no rows"])
+    def test_existing_columns_keep_their_names_and_order(self, client, starter_dataset, params):
+        """Append only: every existing column keeps its name and its place, whatever is added after them."""
+        _response, body = download(client, params)
+        header, _rows = read_csv(body)
+        assert header[: len(EXISTING_HEADER)] == EXISTING_HEADER
 
     def test_partial_dates_keep_their_precision(self, client, starter_dataset):
         """Every exported date is exactly what the cited starter file says, at its precision."""
