@@ -13,7 +13,7 @@ from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from . import stages
+from . import citations, stages
 from .dates import stored_isoformat
 from .models import ActionClassification, Chamber, Level, Source, Stage, state_code_expression
 
@@ -86,8 +86,8 @@ COLUMNS = [
     ),
     (
         "source_title",
-        "The title of the record's primary source: the first one listed on its page (its link is the "
-        "first in source_urls when it has one). Blank when that source has no title.",
+        "The title of the record's primary source, the one its citation names: its first source with a "
+        "link, else its first source. Blank when that source has no title.",
     ),
 ]
 HEADER = [name for name, _meaning in COLUMNS]
@@ -189,27 +189,19 @@ def _row_cells(row, sources, url_template, today, *, staff):
 class _Sources:
     """A record's sources as its row shows them: every link, and the primary source's title."""
 
-    def __init__(self):
-        self.urls = []
-        self.primary_title = None
-
-    def add(self, url, title):
-        if self.primary_title is None:  # sources come in the order they are listed: the first is primary
-            self.primary_title = title
-        if url:
-            self.urls.append(url)
-
-
-_NO_SOURCES = _Sources()
+    def __init__(self, rows=()):
+        self.urls = [row.url for row in rows if row.url]
+        primary = citations.first_linked(rows)
+        self.primary_title = primary.title if primary else ""
 
 
 def _sources(resolution_ids):
-    """{resolution id: _Sources} for one batch of rows (one query)."""
-    found = {}
-    rows = Source.objects.filter(resolution_id__in=resolution_ids).order_by("id")
-    for resolution_id, url, title in rows.values_list("resolution_id", "url", "title"):
-        found.setdefault(resolution_id, _Sources()).add(url, title)
-    return found
+    """{resolution id: _Sources} for one batch of rows (one query), each record's in their listed order."""
+    rows = {}
+    found = Source.objects.filter(resolution_id__in=resolution_ids).order_by("id")
+    for row in found.values_list("resolution_id", "url", "title", named=True):
+        rows.setdefault(row.resolution_id, []).append(row)
+    return {resolution_id: _Sources(sources) for resolution_id, sources in rows.items()}
 
 
 def _record_url_template(absolute_url):
@@ -255,7 +247,9 @@ def csv_lines(queryset, absolute_url, *, staff=False):
     def text(batch):
         found = _sources([row[0] for row in batch])
         return "".join(
-            writer.writerow(_row_cells(row, found.get(row[0], _NO_SOURCES), url_template, today, staff=staff))
+            writer.writerow(
+                _row_cells(row, found.get(row[0]) or _Sources(), url_template, today, staff=staff)
+            )
             for row in batch
         )
 

@@ -810,13 +810,6 @@ class Resolution(models.Model):
         )
 
     @property
-    def primary_source(self):
-        """The source the record is cited by: the first one listed (sources keep the order they were
-        entered, so it is the one it was first recorded with). None without sources. Reads prefetched
-        sources when there are."""
-        return next(iter(self.sources.all()), None)
-
-    @property
     def has_source_link(self):
         return any(source.url for source in self.sources.all())
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recognition import exports
+from recognition import citations, exports
 from recognition.models import Action, Jurisdiction, Resolution, Source
 from tests import progress_records
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
@@ -235,23 +235,31 @@ class TestColumns:
         )
         assert row["summary"] == law.summary
         assert row["confidence"] == law.confidence
-        # The first source listed, not a later one.
-        assert row["source_title"] == law.sources.order_by("pk").first().title
+        # The source it was imported with: its first with a link, not a later one.
+        assert (
+            row["source_title"] == law.sources.exclude(url="").order_by("pk").first().title != "Second source"
+        )
 
-    def test_source_title_of_the_first_source_even_without_a_title_or_a_link(self, client, db):
+    def test_source_title_is_the_first_linked_source_s_the_one_its_citation_names(self, client, db):
         untitled = ResolutionFactory(sources=[])
         Source.objects.create(resolution=untitled, url="https://example.org/untitled")
         Source.objects.create(resolution=untitled, url="https://example.org/titled", title="A later title")
-        unlinked = ResolutionFactory(sources=[])
-        Source.objects.create(resolution=unlinked, title="Minutes on paper")
-        Source.objects.create(resolution=unlinked, url="https://example.org/linked", title="Linked")
+        unlinked_first = ResolutionFactory(sources=[])
+        Source.objects.create(resolution=unlinked_first, title="Minutes on paper")
+        Source.objects.create(resolution=unlinked_first, url="https://example.org/linked", title="Linked")
+        only_unlinked = ResolutionFactory(sources=[])  # published by hand here: the admin would want a link
+        Source.objects.create(resolution=only_unlinked, title="Minutes on paper")
         none = ResolutionFactory(sources=[])
         rows = {int(row["id"]): row for row in csv_rows(client)}
         assert rows[untitled.pk]["source_title"] == ""
         assert rows[untitled.pk]["source_urls"] == "https://example.org/untitled | https://example.org/titled"
-        assert rows[unlinked.pk]["source_title"] == "Minutes on paper"
-        assert rows[unlinked.pk]["source_urls"] == "https://example.org/linked"
+        assert rows[unlinked_first.pk]["source_title"] == "Linked"
+        assert rows[unlinked_first.pk]["source_urls"] == "https://example.org/linked"
         assert rows[none.pk]["source_title"] == rows[none.pk]["source_urls"] == ""
+        assert rows[only_unlinked.pk]["source_title"] == "Minutes on paper"
+        for resolution in (untitled, unlinked_first, only_unlinked, none):
+            source = citations.primary_source(resolution)
+            assert rows[resolution.pk]["source_title"] == (source.title if source else "")
 
     def test_the_admin_export_adds_published_after_the_public_columns(self, editor_client, db):
         draft = ResolutionFactory(published=False, confidence="low")

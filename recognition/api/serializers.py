@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from recognition import stages
+from recognition import citations, stages
 from recognition import status as rules
 from recognition.dates import Precision
 from recognition.models import (
@@ -256,9 +256,9 @@ class ResolutionSerializer(serializers.ModelSerializer):
     )
     actions_api_url = serializers.SerializerMethodField(help_text="Its actions in the API, oldest first.")
     sources = SourceSerializer(many=True, read_only=True)
-    source_title = BlankAsNullCharField(
-        source="primary_source.title",
-        help_text="The title of the record's primary source (the first in `sources`); null when it has none.",
+    source_title = serializers.SerializerMethodField(
+        help_text="The title of the record's primary source, the one its citation names: the first in "
+        "`sources` with a link, else the first. Null when that source has no title."
     )
 
     class Meta:
@@ -297,6 +297,11 @@ class ResolutionSerializer(serializers.ModelSerializer):
             "source_title",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_source_title(self, resolution):
+        source = citations.primary_source(resolution)
+        return (source.title if source else "") or None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_api_url(self, resolution):
