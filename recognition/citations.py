@@ -75,11 +75,17 @@ class Citation:
         ]
 
 
-def primary_source(resolution):
-    """The measure's own source: its first source with a link, else its first source (None without any).
-    Reads `resolution.sources.all()`, which the record's page prefetches."""
-    sources = list(resolution.sources.all())
+def first_linked(sources):
+    """The primary source among `sources`, in their listed order: the first with a link, else the first
+    (None without any). Anything with a `url` serves: the CSV passes rows read as values."""
+    sources = list(sources)
     return next((source for source in sources if source.url), sources[0] if sources else None)
+
+
+def primary_source(resolution):
+    """The measure's own source (`first_linked`), the one its citation, the CSV and the API name.
+    Reads `resolution.sources.all()`, which the record's page and the API prefetch."""
+    return first_linked(resolution.sources.all())
 
 
 def _measure_date(resolution):

@@ -13,7 +13,7 @@ from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from . import stages
+from . import citations, stages
 from .dates import stored_isoformat
 from .models import ActionClassification, Chamber, Level, Source, Stage, state_code_expression
 
@@ -78,12 +78,22 @@ COLUMNS = [
     ("source_urls", f"Links to the sources, separated by “{SOURCE_URL_SEPARATOR.strip()}”."),
     ("last_verified_on", "When the record was last checked against its sources (YYYY-MM-DD)."),
     ("url", "Permanent link to the record's page on this site."),
+    # Newsrooms' scripts read the columns above by position: new columns are only ever appended below.
+    (
+        "confidence",
+        "How well the record is verified: high (an official source, or two sources that agree) or "
+        "medium (one reliable secondary source). Records of low confidence are never published.",
+    ),
+    (
+        "source_title",
+        "The title of the record's primary source, the one its citation names: its first source with a "
+        "link, else its first source. Blank when that source has no title.",
+    ),
 ]
 HEADER = [name for name, _meaning in COLUMNS]
 # The admin's export adds what only staff see (public exports hold published records only).
 STAFF_COLUMNS = [
     ("published", "yes or no: whether the record is public."),
-    ("confidence", "high, medium or low."),
 ]
 STAFF_HEADER = HEADER + [name for name, _meaning in STAFF_COLUMNS]
 
@@ -134,7 +144,7 @@ ROW_FIELDS = (
 )
 
 
-def _row_cells(row, source_urls, url_template, today, *, staff):
+def _row_cells(row, sources, url_template, today, *, staff):
     """One CSV row (cells in HEADER order, then STAFF_COLUMNS for staff) from a ROW_FIELDS tuple."""
     (
         pk, name, state, fips, county_fips, level, population, population_year, kind, status, stage,
@@ -165,22 +175,33 @@ def _row_cells(row, source_urls, url_template, today, *, staff):
         title,
         summary,
         body,
-        SOURCE_URL_SEPARATOR.join(source_urls),
+        SOURCE_URL_SEPARATOR.join(sources.urls),
         last_verified_on.isoformat() if last_verified_on else "",
         url_template.format(pk),
+        confidence,
+        sources.primary_title,
     ]
     if staff:
-        cells += ["yes" if published else "no", confidence]
+        cells.append("yes" if published else "no")
     return [neutralise(cell) for cell in cells]
 
 
-def _source_urls(resolution_ids):
-    """{resolution id: [source URL, ...]} for one batch of rows (one query)."""
-    urls = {}
-    rows = Source.objects.filter(resolution_id__in=resolution_ids).exclude(url="").order_by("id")
-    for resolution_id, url in rows.values_list("resolution_id", "url"):
-        urls.setdefault(resolution_id, []).append(url)
-    return urls
+class _Sources:
+    """A record's sources as its row shows them: every link, and the primary source's title."""
+
+    def __init__(self, rows=()):
+        self.urls = [row.url for row in rows if row.url]
+        primary = citations.first_linked(rows)
+        self.primary_title = primary.title if primary else ""
+
+
+def _sources(resolution_ids):
+    """{resolution id: _Sources} for one batch of rows (one query), each record's in their listed order."""
+    rows = {}
+    found = Source.objects.filter(resolution_id__in=resolution_ids).order_by("id")
+    for row in found.values_list("resolution_id", "url", "title", named=True):
+        rows.setdefault(row.resolution_id, []).append(row)
+    return {resolution_id: _Sources(sources) for resolution_id, sources in rows.items()}
 
 
 def _record_url_template(absolute_url):
@@ -224,9 +245,11 @@ def csv_lines(queryset, absolute_url, *, staff=False):
     rows = queryset.values_list(*ROW_FIELDS).iterator(chunk_size=CSV_CHUNK_SIZE)
 
     def text(batch):
-        urls = _source_urls([row[0] for row in batch])
+        found = _sources([row[0] for row in batch])
         return "".join(
-            writer.writerow(_row_cells(row, urls.get(row[0], ()), url_template, today, staff=staff))
+            writer.writerow(
+                _row_cells(row, found.get(row[0]) or _Sources(), url_template, today, staff=staff)
+            )
             for row in batch
         )
 

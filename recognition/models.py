@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import (
     Coalesce,
     ExtractDay,
@@ -375,6 +375,17 @@ def _adopted_by(day):
     return Q(status=Status.ADOPTED, adopted_on__lte=day)
 
 
+def current_stage_expression(today=None):
+    """The stage as of `today` in SQL: the stored stage, in force once an adopted measure's effective date
+    has come (the pure rule's test; `in_stages` selects by the same rule)."""
+    came = _effective_date_passed(today or timezone.localdate())
+    return Case(
+        When(Q(stage=Stage.ADOPTED) & came, then=Value(Stage.IN_FORCE)),
+        default=F("stage"),
+        output_field=models.CharField(),
+    )
+
+
 class ResolutionQuerySet(PublicDataQuerySet):
     def published(self):
         return self.filter(published=True)
@@ -443,6 +454,17 @@ class ResolutionQuerySet(PublicDataQuerySet):
         if Stage.IN_FORCE in values:
             wanted |= Q(stage=Stage.IN_FORCE) | (Q(stage=Stage.ADOPTED) & came)
         return self.filter(wanted)
+
+    def count_by(self, key, among=None):
+        """{value of `key` (a field or an expression): number of measures}, in one grouped query.
+
+        `among`, a queryset of measures, counts only those, while every value of `key` in this queryset
+        still appears (with 0): a facet's options stay visible when another filter leaves them empty.
+        """
+        key = F(key) if isinstance(key, str) else key
+        count = Count("pk") if among is None else Count("pk", filter=Q(pk__in=among.values("pk")))
+        rows = self.order_by().values(facet_key=key).annotate(facet_count=count)
+        return dict(rows.values_list("facet_key", "facet_count"))
 
     def counting(self, today=None):
         """What may count toward a status: not failed, and not pending past the end of its session

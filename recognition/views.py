@@ -21,7 +21,19 @@ from django_ratelimit.core import get_usage, is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from redis.exceptions import RedisError
 
-from . import alerts, changes, citations, exports, next_steps, past, places, progress, sharedcache, stages
+from . import (
+    alerts,
+    changes,
+    citations,
+    exports,
+    facets,
+    next_steps,
+    past,
+    places,
+    progress,
+    sharedcache,
+    stages,
+)
 from . import status as rules
 from .filters import ActionFilter, ResolutionFilter
 from .forms import FollowForm, SubmissionForm
@@ -221,9 +233,12 @@ def resolution_list(request):
     """Search and filter every published record; the URL is the shareable state of the search."""
     filterset = ResolutionFilter(request.GET)
     valid = filterset.is_valid()
+    found = facets.facets(filterset)
     context = {
         "filterset": filterset,
         "form": filterset.form,
+        "facets": found,
+        "checkbox_facets": [found[name] for name in ("level", "kind", "status", "stage")],
         "query": _query_without_page(request),
         # The chosen session, read once by the filter's validation: named above the results.
         "session": filterset.form.cleaned_data.get("session"),

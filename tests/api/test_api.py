@@ -250,6 +250,15 @@ def test_read_only(client, starter_dataset):
 # --- what a record looks like ------------------------------------------------------------------
 
 
+# A record's fields before issue 18, in their order: clients read them, so new fields are appended.
+EXISTING_FIELDS = [
+    "id", "url", "api_url", "jurisdiction", "state", "level", "kind", "status", "body", "identifier", "title",
+    "summary", "introduced_on", "introduced_on_precision", "adopted_on", "adopted_on_precision", "effective_on",
+    "effective_on_precision", "stage", "latest_action", "latest_action_on", "latest_action_on_precision",
+    "session", "session_ended", "last_verified_on", "confidence", "sources", "actions_api_url", "updated_at",
+]  # fmt: skip
+
+
 def test_resolution_json(client, db):
     place = PlaceFactory(name="City of Example")
     resolution = ResolutionFactory(
@@ -268,6 +277,7 @@ def test_resolution_json(client, db):
     Source.objects.create(resolution=resolution, title="Council minutes (print only)", publisher="The Clerk")
     row = get_json(client, f"{LIST_URL}{resolution.pk}/")
     assert row == get_json(client, LIST_URL)["results"][0]
+    assert list(row) == [*EXISTING_FIELDS, "source_title"]  # new fields come after those clients read
     updated_at = row.pop("updated_at")
     assert datetime.datetime.fromisoformat(updated_at) == resolution.updated_at
     assert row == {
@@ -321,7 +331,15 @@ def test_resolution_json(client, db):
             },
         ],
         "actions_api_url": f"http://testserver/api/actions/?resolution={resolution.pk}",
+        "source_title": f"Minutes for {resolution.title}",  # the primary source: the first listed
     }
+
+
+def test_source_title_is_null_when_the_primary_source_has_none(client, db):
+    resolution = ResolutionFactory(sources=[])
+    Source.objects.create(resolution=resolution, url="https://example.org/untitled")
+    Source.objects.create(resolution=resolution, url="https://example.org/titled", title="A later title")
+    assert get_json(client, f"{LIST_URL}{resolution.pk}/")["source_title"] is None
 
 
 def test_state_and_federal_records(client, starter_dataset):

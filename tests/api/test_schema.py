@@ -164,6 +164,20 @@ def test_a_resolution_s_progress_fields_are_documented(schema):
         assert fields[name]["readOnly"] is True and fields[name]["description"], name
 
 
+def test_the_citation_fields_are_documented(schema):
+    """Issue 18's columns, as /data/ describes them for the CSV: the permanent link, verification, source."""
+    fields = properties(schema, "Resolution")
+    assert fields["url"]["format"] == "uri" and "permanent link" in fields["url"]["description"]
+    assert resolve(schema, fields["confidence"])["enum"] == ["high", "medium", "low"]
+    assert "never published" in fields["confidence"]["description"]
+    assert fields["last_verified_on"]["format"] == "date" and fields["last_verified_on"]["nullable"] is True
+    assert "last checked" in fields["last_verified_on"]["description"]
+    assert fields["source_title"]["type"] == "string" and fields["source_title"]["nullable"] is True
+    assert "primary source" in fields["source_title"]["description"]
+    for name in ("url", "confidence", "last_verified_on", "source_title"):
+        assert fields[name]["readOnly"] is True, name
+
+
 def test_an_action_s_fields_are_documented(schema):
     fields = properties(schema, "Action")
     assert set(fields) == {

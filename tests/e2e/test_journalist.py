@@ -11,7 +11,17 @@ pytestmark = pytest.mark.e2e
 
 def test_filter_share_and_download(site, page, browser):
     page.goto(site.url("/resolutions/"))
-    page.get_by_role("listbox", name="State or territory").select_option(["AL"])
+    # Typing narrows the states (any word of a name, or its code); Enter chooses the only one left.
+    find_state = page.get_by_label("Find a state or territory")
+    find_state.fill("ala")
+    assert page.get_by_role("checkbox", name="Alabama").is_visible()
+    assert page.get_by_role("checkbox", name="Alaska").is_visible()
+    assert not page.get_by_role("checkbox", name="Texas").is_visible()
+    find_state.fill("alab")
+    find_state.press("Enter")
+    assert page.get_by_role("checkbox", name="Alabama").is_checked()
+    assert page.get_by_role("checkbox", name="Texas").is_visible()  # the box is emptied: every state again
+    assert "?" not in page.url  # Enter in the box chose; it did not send the form
     page.get_by_role("checkbox", name="County").check()
     page.get_by_role("button", name="Show results").click()
     page.wait_for_url("**/resolutions/?*state=AL*")
@@ -19,14 +29,16 @@ def test_filter_share_and_download(site, page, browser):
     heading = page.locator("#results-heading").text_content()
     rows_on_page = page.locator("main table tbody tr").count()
     assert heading.strip() == f"{rows_on_page} resolution{'s' if rows_on_page != 1 else ''}"
+    # Each choice says how many rows it gives with the other filters kept: here, this list.
+    county = page.get_by_role("checkbox", name="County").locator("xpath=..").locator(".facet__count")
+    assert county.text_content().split()[0] == str(rows_on_page)
 
     # The editor opens the shared link in another browser: the same search, the same rows.
     other = browser.new_context().new_page()
     other.goto(shared_url)
     assert other.locator("#results-heading").text_content() == heading
-    assert other.get_by_role("listbox", name="State or territory").evaluate(
-        "s => [...s.selectedOptions].map(o => o.value)"
-    ) == ["AL"]
+    checked = other.locator('input[name="state"]:checked')
+    assert checked.evaluate_all("boxes => boxes.map(b => b.value)") == ["AL"]
     other.context.close()
 
     with page.expect_download() as download_info:
