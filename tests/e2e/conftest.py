@@ -71,7 +71,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-            (flushing if "fresh_site" in getattr(item, "fixturenames", ()) else shared).append(item)
+            fixtures = getattr(item, "fixturenames", ())
+            if "site" in fixtures and not item.get_closest_marker("django_db"):
+                # pytest-django creates the test database only for a run with a test marked as using it: a
+                # run of browser tests alone would otherwise find no tables.
+                item.add_marker(pytest.mark.django_db)
+            (flushing if "fresh_site" in fixtures else shared).append(item)
         else:
             others.append(item)
     items[:] = others + shared + flushing
