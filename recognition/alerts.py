@@ -37,7 +37,6 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from .filters import ResolutionFilter
 from .models import (
@@ -681,7 +680,8 @@ class Blocks:
             self.drawn[key] = (
                 shown,
                 render_to_string("recognition/email/alert.txt#entries", context),
-                mark_safe(render_to_string("recognition/email/alert.html#entries", context)),  # noqa: S308 (escaped when drawn)
+                # Already escaped as it was drawn: the template engine hands it back as safe text.
+                render_to_string("recognition/email/alert.html#entries", context),
             )
         return self.drawn[key]
 
