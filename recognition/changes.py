@@ -383,7 +383,9 @@ def _details(names, row, previous, parts, labels):
 
 
 def _measure_change(row, previous, names, link):
-    name = names.measure(row)
+    # A record withdrawn (and perhaps edited in the same save) is named as it last stood in public.
+    shown = previous if (row.history_type == "-" or not row.published) and previous is not None else row
+    name = names.measure(shown)
     base = {
         "anchor": f"change-r{row.history_id}",
         "when": row.history_date,
@@ -391,7 +393,7 @@ def _measure_change(row, previous, names, link):
     }
     was_public = previous is not None and previous.published
     if row.history_type == "-" or not row.published:
-        return Change(word=WITHDRAWN, text=name, details=[row.title], **base)
+        return Change(word=WITHDRAWN, text=name, details=[shown.title], **base)
     base["url"] = link
     if not was_public:
         return Change(word=ADDED, text=name, details=[row.title], **base)
@@ -549,13 +551,13 @@ def read_query(params):
         if code not in states:
             states.append(code)
     number = params.get("page", "1").strip() or "1"
-    if not (number.isascii() and number.isdigit()) or int(number) < 1:
+    if not (number.isascii() and number.isdigit()) or len(number) > 6 or int(number) < 1:
         shown = printable(number[:20] + ("…" if len(number) > 20 else ""))
         raise BadQuery(f"“{shown}” is not a page number.")
     if int(number) > MAX_PAGE:
         raise BadQuery(
-            f"Only the newest {MAX_PAGE} pages of changes are listed: choose a state to go further back "
-            "in its changes, or download the data."
+            f"Only the newest {MAX_PAGE} pages of changes are listed: for older ones, download the data "
+            "(every record with its dates) or read a record's own page."
         )
     return states, int(number)
 

@@ -159,6 +159,23 @@ def test_a_withdrawal_is_said_and_staff_only_details_never_appear(client):
     assert f'href="/resolutions/{county.pk}/"' not in page  # a withdrawn record is not linked
 
 
+def test_a_record_withdrawn_and_edited_in_one_save_is_named_as_it_stood_in_public(client):
+    county = published_county_resolution(0)
+    public_title = county.title
+    save(county, 20, published=False, title="DRAFT do not cite: rewording", jurisdiction=get_state("TX"))
+
+    response = client.get("/changes/")
+    page = response.content.decode()
+    assert headlines(response)[0] == "Withdrawn from publication: Mobile County, AL resolution"
+    assert html.escape(public_title) in page and "DRAFT" not in page
+
+
+def test_a_page_number_too_long_to_be_one_is_a_400(client):
+    for number in ("9" * 5000, "1234567", "101"):
+        assert client.get(f"/changes/?page={number}").status_code == 400
+        assert client.get(f"/changes/feed/?page={number}").status_code in (400, 200)
+
+
 def test_actions_and_sources_saved_with_the_publication_are_part_of_it(client):
     bill = draft_bill(0)
     save(bill, 5, confidence=Confidence.HIGH, published=True)

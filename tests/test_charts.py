@@ -144,6 +144,7 @@ def test_on_a_past_date_the_images_and_the_embed_show_that_date(client, publishe
         assert response.status_code == 200 and response["Content-Type"] == "image/png"
         assert day in response["Content-Disposition"]
     embed = client.get(f"/embed/timeline/?as_of={day}").content.decode()
+    assert "As it stood on December 31, 2019" in embed and f'/?as_of={day}"' in embed  # and its credit link
     ticks = {int(year) for year in re.findall(r">(\d{4})</text>", embed)}
     assert ticks and max(ticks) == 2019
     for url in ("/map.png?as_of=2019-02-30", "/timeline.png?as_of=soon", "/embed/timeline/?as_of=1800-01-01"):
