@@ -8,6 +8,7 @@ the jurisdictions; cities we do not record, and ZIP codes, come from the `zipcod
 which names each ZIP code's state and county, one county per ZIP code.
 """
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -19,6 +20,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, When
 
 from . import status as rules
 from .models import Jurisdiction, Level, Resolution
+from .versioning import current_version, database_namespace
 
 MAX_QUERY_LENGTH = 100  # the longest county name is under 50 characters, with its state under 70
 PAGE_LIMIT = 20  # results listed on the page; the rest are counted
@@ -258,6 +260,9 @@ class Directory:
                 self.state_names[usps] = name
             elif level == Level.COUNTY:
                 self.counties_by_state.setdefault(usps, []).append(entry)
+        # Every key with its entry's position, in key order: the names beginning with what was typed are
+        # one run of it (the type-ahead asks at every keystroke).
+        self.sorted_keys = sorted((key, index) for index, entry in enumerate(self.entries) for key in entry.keys)
 
     @classmethod
     def load(cls, usps=None):
@@ -274,7 +279,13 @@ class Directory:
         if prefix:
             if len(key) < MIN_PREFIX:
                 return []
-            candidates = [e for e in self.entries if any(k.startswith(key) and k != key for k in e.keys)]
+            positions = set()
+            for other, index in self.sorted_keys[bisect.bisect_left(self.sorted_keys, (key,)) :]:
+                if not other.startswith(key):
+                    break
+                if other != key:
+                    positions.add(index)
+            candidates = [self.entries[index] for index in sorted(positions)]
         else:
             candidates = list(self.by_key.get(key, ()))
         found = []
@@ -309,6 +320,20 @@ class Directory:
         if not found and len(counties) == 1:
             return counties[0]
         return found[0] if len(found) == 1 else None
+
+
+_kept = {}  # {(database, data version): Directory}: this process's copy of the names as they are now
+
+
+def current_directory():
+    """Every searchable name, read once per version of the data rather than at every search."""
+    key = (database_namespace(), current_version()[0])
+    directory = _kept.get(key)
+    if directory is None:
+        directory = Directory.load()
+        _kept.clear()
+        _kept[key] = directory
+    return directory
 
 
 # --- Searching ---------------------------------------------------------------------------------------
@@ -356,7 +381,7 @@ def search(raw, suggest=False):
         return Outcome(query="")
     if code := zip_code(text):
         return zip_search(text, code)
-    directory = Directory.load()
+    directory = current_directory()
     choices = readings(text, directory.state_keys)
     found = []
     for reading in choices:

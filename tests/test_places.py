@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from recognition import pagecache, places, progress
 from recognition.models import Jurisdiction, Level
-from tests.conftest import get_county, get_state
+from tests.conftest import PlaceFactory, get_county, get_state
 
 pytestmark = pytest.mark.django_db
 
@@ -388,9 +388,9 @@ def test_never_a_server_error(client, q):
 
 
 def test_queries_are_pinned(client, starter_dataset, django_assert_num_queries):
-    with django_assert_num_queries(4):  # the names; the listed places; two for their statuses
+    with django_assert_num_queries(5):  # the data version; the names; the listed places; two for statuses
         assert find(client, "Washington County").status_code == 200
-    with django_assert_num_queries(2):  # the names; the one place
+    with django_assert_num_queries(2):  # the data version; the one place (the names are kept per version)
         assert find(client, "Mobile County").status_code == 302
     with django_assert_num_queries(2):  # the state's counties; the county
         assert find(client, "36602").status_code == 302
@@ -406,8 +406,19 @@ def test_the_search_is_not_kept_in_the_page_cache(client):
     assert response["X-Robots-Tag"] == "noindex"
 
 
+def test_the_names_are_read_once_per_version_of_the_data(client, starter_dataset, django_assert_num_queries):
+    assert "Testville" in find(client, "Testville").content.decode()  # found nowhere yet
+    # Nothing changed: the names as they were. One query, for the version (read from its row inside a
+    # test's transaction, from the cache in production), none for the names.
+    with django_assert_num_queries(1):
+        places.current_directory()
+    place = PlaceFactory(name="City of Testville")  # a change of the data: the next search sees it
+    response = find(client, "Testville")
+    assert response.status_code == 302 and response["Location"] == place.get_absolute_url()
+
+
 def test_suggestions_as_json(client, starter_dataset, django_assert_num_queries):
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get(SUGGEST, {"q": "Mobil"})
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     data = json.loads(response.content)
