@@ -682,6 +682,11 @@ class Resolution(models.Model):
             ),
         ]
         indexes = [
+            # The first recorded year (the map's past): the earliest published introduction, read from
+            # one end of this index rather than by reading every measure.
+            models.Index(
+                fields=["introduced_on"], condition=Q(published=True), name="resolution_published_intro"
+            ),
             # Public listings: Resolution.objects.published().order_by("-adopted_on").
             models.Index(
                 fields=["-adopted_on"], condition=Q(published=True), name="resolution_published_recent"
@@ -1436,3 +1441,55 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.item} to {self.subscriber_id}"
+
+
+# --- Tallies: what the maps count, kept by PostgreSQL in the transaction of each change ---------------
+# Triggers (migration 0012) keep these three tables equal to what they summarise, statement by statement,
+# so the national and state maps read a few thousand rows instead of deriving them from every measure.
+# SQLite has no triggers here: pages read the measures themselves there (recognition/tallies.py).
+
+
+class JurisdictionTally(models.Model):
+    """How many published, adopted measures a jurisdiction has (only jurisdictions with one)."""
+
+    jurisdiction = models.OneToOneField(Jurisdiction, on_delete=models.CASCADE, primary_key=True)
+    # Not PositiveIntegerField: the triggers add signed changes (ON CONFLICT), and rows reaching 0 are deleted.
+    adopted = models.IntegerField()
+
+    def __str__(self):
+        return f"{self.jurisdiction_id}: {self.adopted}"
+
+
+class CountyTally(models.Model):
+    """Per state and county: how many counties, places and districts there have adopted a published
+    measure. `fips` is "" for places and districts whose county is unknown (the state's totals count them)."""
+
+    usps = models.CharField(max_length=2)
+    fips = models.CharField(max_length=5, blank=True)
+    counties = models.PositiveIntegerField()
+    places = models.PositiveIntegerField()
+    districts = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["usps", "fips"], name="countytally_one_row_per_county")
+        ]
+
+    def __str__(self):
+        return f"{self.usps} {self.fips or '(no county)'}: {self.counties}/{self.places}/{self.districts}"
+
+
+class YearTally(models.Model):
+    """Published measures adopted in each year (with a known date): state-level ones and local ones apart."""
+
+    series = models.CharField(max_length=5, choices=[("state", "state"), ("local", "local")])
+    year = models.PositiveIntegerField()
+    adopted = models.IntegerField()  # as JurisdictionTally.adopted
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="yeartally_one_row_per_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.series} {self.year}: {self.adopted}"

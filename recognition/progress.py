@@ -17,7 +17,7 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from . import coverage as people_rules
-from . import next_steps, past, stages, tap_targets
+from . import next_steps, past, stages, tallies, tap_targets
 from . import status as rules
 from .charts import cumulative_timeline
 from .dates import PartialDate
@@ -101,8 +101,8 @@ def status_inputs(as_of=None):
     the few thousand rows the index on the jurisdiction finds. Local measures only
     count when adopted, and their kind never matters, so those are asked from the
     jurisdictions' side: the counties, places and districts with an adopted
-    measure (an index-only EXISTS on `resolution_adopted_published`), grouped by
-    level, state and county. Neither query joins or sorts the whole resolutions table.
+    measure, grouped by level, state and county (today: the tallies PostgreSQL keeps).
+    Neither query joins or sorts the whole resolutions table.
     On a past date, a state measure's status is the one it had then, and local measures count
     from their adoption dates.
     """
@@ -113,17 +113,7 @@ def status_inputs(as_of=None):
         .values_list("jurisdiction__level", "jurisdiction__usps", "kind", status_field)
         .distinct()
     )
-    adopted_here = Resolution.objects.published().adopted(by=as_of).filter(jurisdiction=OuterRef("pk"))
-    local_rows = (
-        Jurisdiction.objects.filter(Exists(adopted_here), level__in=rules.LOCAL_LEVELS)
-        .annotate(
-            # The county the map colours: a county's own FIPS, else the county a place lies in.
-            map_county=Case(When(level=Level.COUNTY, then=F("fips")), default=F("county__fips"))
-        )
-        .order_by()
-        .values_list("level", "parent__usps", "map_county")
-        .annotate(jurisdictions=Count("id"))
-    )
+    local_rows = acted_locally(as_of)
     # Rows in the shape of rules.MEASURE_FIELDS: (id, level, usps, parent usps, fips, county fips, kind,
     # status, published); measures_from_rows picks the state and county that matter for each level.
     rows = [
@@ -134,6 +124,33 @@ def status_inputs(as_of=None):
         rows.append((0, level, None, usps, county_fips, county_fips, "", Status.ADOPTED, True))
         local_acted[(usps, level)] = local_acted.get((usps, level), 0) + jurisdictions
     return StatusInputs(rules.measures_from_rows(rows), local_acted)
+
+
+def acted_locally(as_of=None, state=None):
+    """[(level, state usps, county fips, jurisdictions)] of the local jurisdictions that acted (one query):
+    today's from the tallies PostgreSQL keeps, else counted from the measures."""
+    return tallies.local_acted(state) if as_of is None and tallies.kept() else local_acted_rows(as_of, state)
+
+
+def local_acted_rows(as_of=None, state=None):
+    """[(level, state usps, county fips, jurisdictions)]: the counties, places and districts with an
+    adopted, published measure (by `as_of`, when given), per county the map colours (one query).
+
+    What the tallies hold for today; counted here from the measures (SQLite, a past date).
+    """
+    adopted_here = Resolution.objects.published().adopted(by=as_of).filter(jurisdiction=OuterRef("pk"))
+    jurisdictions = Jurisdiction.objects.filter(Exists(adopted_here), level__in=rules.LOCAL_LEVELS)
+    if state is not None:
+        jurisdictions = jurisdictions.filter(parent__usps=state)
+    return list(
+        jurisdictions.annotate(
+            # The county the map colours: a county's own FIPS, else the county a place lies in.
+            map_county=Case(When(level=Level.COUNTY, then=F("fips")), default=F("county__fips"))
+        )
+        .order_by()
+        .values_list("level", "parent__usps", "map_county")
+        .annotate(jurisdictions=Count("id"))
+    )
 
 
 def county_index(with_shapes=False, with_territories=False):
@@ -337,6 +354,7 @@ def standing_then(resolution, as_of, actions):
 
 def first_recorded_year():
     """The year of the earliest introduction or adoption of a published measure; None without one (1 query)."""
+    # PostgreSQL reads each minimum from one end of a partial index on published measures.
     earliest = Resolution.objects.published().aggregate(Min("introduced_on"), Min("adopted_on"))
     known = [day for day in earliest.values() if day is not None]
     return min(known).year if known else None
@@ -354,6 +372,8 @@ def adoption_counts(as_of=None):
     Only years with a measure appear: federal measures are not counted, so a year
     with nothing but a federal one is absent, not zero.
     """
+    if as_of is None and tallies.kept():
+        return tallies.adoptions_by_year()
     # Levels through small id subqueries rather than a join: the count is then an index-only scan of
     # `resolution_adopted_published`, never a join over every adopted resolution.
     state_ids = Jurisdiction.objects.filter(level=Level.STATE).values("pk")
@@ -418,7 +438,7 @@ class StateProgress:
 
 
 def state_progress(state, as_of=None):
-    """A state's map and lists (five queries), today or on the past date `as_of`.
+    """A state's map and lists (six queries), today or on the past date `as_of`.
 
     On a past date the lists hold the measures that counted then (adopted by then, or pending
     that day), each with `then`: where it stood that day.
@@ -428,7 +448,13 @@ def state_progress(state, as_of=None):
         .filter(parent=state)
         .only("level", "parent", "name", "slug", "fips", "shape", "population")
     )
-    measures = counted_measures(Resolution.objects.published().in_state(state.usps), as_of)
+    # The state's own measures, and one stand-in per county and level where a local jurisdiction acted: all
+    # the rules need to colour the map (the counties' own measures are listed below, not named per county).
+    measures = counted_measures(Resolution.objects.published().filter(jurisdiction=state), as_of)
+    measures += rules.measures_from_rows(
+        (0, level, None, usps, fips, fips, "", Status.ADOPTED, True)
+        for level, usps, fips, _jurisdictions in acted_locally(as_of, state.usps)
+    )
     result = rules.state_results(measures, [state.usps])[state.usps]
     fips_list = [c.fips for c in counties if c.fips]
     county_results = rules.county_results(measures, {state.usps: fips_list}, {state.usps: result.status})

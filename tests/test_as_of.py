@@ -657,12 +657,12 @@ QUERIES = {
     "/?as_of=2021-12-31": 10,
     "/?layer=counties&as_of=2021-12-31": 10,
     # (their state measures' actions are asked only when there are state measures, as on today's page)
-    "/states/al/?as_of=2022-12-31": 8,
-    "/states/tx/?as_of=2021-12-31": 8,
+    "/states/al/?as_of=2022-12-31": 9,
+    "/states/tx/?as_of=2021-12-31": 9,
     # the version, and national_progress on a past date (no year links in an embed)
     "/embed/map/?as_of=2021-12-31": 9,
     # the version, the state, and its progress on a past date
-    "/embed/states/al/?as_of=2022-12-31": 7,
+    "/embed/states/al/?as_of=2022-12-31": 8,
     # the version, the states, the measures' statuses, local jurisdictions, counties, state measures counted
     "/api/states/?as_of=2021-12-31": 6,
 }

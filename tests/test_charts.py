@@ -121,7 +121,7 @@ def test_chart_queries_are_fixed(steady_version, client, django_assert_num_queri
         assert client.get("/timeline.png").status_code == 200
     with django_assert_num_queries(1):
         assert client.get("/embed/timeline/").status_code == 200
-    with django_assert_num_queries(6):  # the state, then its progress (5), as its page
+    with django_assert_num_queries(7):  # the state, then its progress (6), as its page
         assert client.get("/states/tx/map.png").status_code == 200
 
 

@@ -376,7 +376,7 @@ def steady_version(published, monkeypatch):
 
 
 def test_card_queries_are_fixed(steady_version, client, django_assert_num_queries):
-    with django_assert_num_queries(7):  # the state, its progress (5), the states' shapes
+    with django_assert_num_queries(8):  # the state, its progress (6), the states' shapes
         assert client.get("/states/tx/card.png").status_code == 200
     # The county, its measures, what covers it from above, its cities' and districts' measures, the shapes.
     with django_assert_num_queries(5):

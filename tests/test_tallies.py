@@ -1,0 +1,236 @@
+"""The tallies PostgreSQL keeps (migration 0012) always equal what they summarise, counted here in plain Python
+from the measures themselves, after every kind of write: one save, bulk writes, deletes, moves, rollbacks.
+And the maps read from them show exactly what the same maps show counted from the measures."""
+
+import datetime
+from collections import Counter
+
+import pytest
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recognition import progress, tallies
+from recognition.models import (
+    CountyTally,
+    Jurisdiction,
+    JurisdictionTally,
+    Level,
+    Resolution,
+    Status,
+    YearTally,
+)
+from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
+
+pytestmark = pytest.mark.postgres
+LOCAL = {Level.COUNTY: "counties", Level.PLACE: "places", Level.DISTRICT: "districts"}
+
+
+def expected():
+    """(per jurisdiction, per year, per county) as the triggers should have left them, from the rows alone."""
+    counted = [
+        r
+        for r in Resolution.objects.select_related("jurisdiction")
+        if r.published and r.status == Status.ADOPTED
+    ]
+    by_jurisdiction = Counter(r.jurisdiction_id for r in counted)
+    by_year = Counter(
+        ("state" if r.jurisdiction.level == Level.STATE else "local", r.adopted_on.year)
+        for r in counted
+        if r.adopted_on is not None and r.jurisdiction.level != Level.NATION
+    )
+    by_county = {}
+    for jurisdiction in Jurisdiction.objects.filter(pk__in=by_jurisdiction).select_related(
+        "parent", "county"
+    ):
+        if jurisdiction.level not in LOCAL:
+            continue
+        if jurisdiction.level == Level.COUNTY:
+            fips = jurisdiction.fips or ""
+        else:
+            fips = jurisdiction.county.fips if jurisdiction.county else ""
+        row = by_county.setdefault((jurisdiction.parent.usps, fips), dict.fromkeys(LOCAL.values(), 0))
+        row[LOCAL[jurisdiction.level]] += 1
+    return dict(by_jurisdiction), dict(by_year), by_county
+
+
+def kept():
+    return (
+        dict(JurisdictionTally.objects.values_list("jurisdiction_id", "adopted")),
+        {(series, year): n for series, year, n in YearTally.objects.values_list("series", "year", "adopted")},
+        {
+            (row.usps, row.fips): {"counties": row.counties, "places": row.places, "districts": row.districts}
+            for row in CountyTally.objects.all()
+        },
+    )
+
+
+def assert_tallies_hold():
+    assert kept() == expected()
+    # The reader gives the live query's rows (the rows SQLite and past dates use).
+    assert sorted(tallies.local_acted(), key=repr) == sorted(progress.local_acted_rows(), key=repr)
+    assert tallies.adoptions_by_year() == progress_counts_from_measures()
+
+
+def progress_counts_from_measures():
+    """The timeline's counts from the measures (what adoption_counts does without the tallies)."""
+    original = tallies.kept
+    tallies.kept = lambda: False
+    try:
+        return progress.adoption_counts()
+    finally:
+        tallies.kept = original
+
+
+@pytest.fixture
+def world(db):
+    """Jurisdictions of every local level, one with no county, in two states."""
+    mobile, baldwin = get_county("01097"), get_county("01003")
+    return {
+        "states": [get_state("AL"), get_state("TX")],
+        "counties": [mobile, baldwin, get_county("48201")],
+        "places": [
+            PlaceFactory(county=mobile),
+            PlaceFactory(county=baldwin),
+            PlaceFactory(county=None),
+            PlaceFactory(level=Level.DISTRICT, county=mobile),
+        ],
+        "nation": Jurisdiction.objects.get(level=Level.NATION),
+    }
+
+
+def jurisdictions(world):
+    return [*world["states"], *world["counties"], *world["places"], world["nation"]]
+
+
+statuses = st.sampled_from([Status.ADOPTED, Status.ADOPTED, Status.INTRODUCED, Status.FAILED])
+days = st.one_of(st.none(), st.dates(datetime.date(2015, 1, 1), datetime.date(2026, 6, 30)))
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("create"), st.integers(0, 10), statuses, st.booleans(), days),
+        st.tuples(st.just("bulk_create"), st.integers(0, 10), st.integers(1, 4), st.booleans(), days),
+        st.tuples(st.just("publish_all"), st.booleans()),
+        st.tuples(st.just("status"), st.integers(0, 30), statuses, days),
+        st.tuples(st.just("move"), st.integers(0, 30), st.integers(0, 10)),
+        st.tuples(st.just("delete"), st.integers(0, 30)),
+        st.tuples(st.just("delete_state"), st.sampled_from(["AL", "TX"])),
+        st.tuples(st.just("rollback"), st.integers(0, 10)),
+        st.tuples(st.just("move_place"), st.integers(0, 3), st.integers(0, 2)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def dated(status, day):
+    """Fields that satisfy the model's rules for `status` and an adoption `day`."""
+    if status == Status.INTRODUCED or day is None:
+        return {"status": status, "adopted_on": None, "adopted_on_precision": "", "stage": _stage(status)}
+    return {"status": status, "adopted_on": day, "adopted_on_precision": "day", "stage": _stage(status)}
+
+
+def _stage(status):
+    return {Status.ADOPTED: "adopted", Status.INTRODUCED: "introduced", Status.FAILED: "failed"}[status]
+
+
+def apply(operation, world):
+    places = jurisdictions(world)
+    measures = list(Resolution.objects.order_by("pk"))
+    kind, *args = operation
+    if kind == "create":
+        where, status, published, day = args
+        ResolutionFactory(
+            jurisdiction=places[where % len(places)],
+            published=published,
+            introduced_on=None,
+            **dated(status, day),
+        )
+    elif kind == "bulk_create":
+        where, count, published, day = args
+        Resolution.objects.bulk_create(
+            Resolution(
+                jurisdiction=places[where % len(places)],
+                kind="resolution",
+                body="Council",
+                title=f"Bulk {n}",
+                summary="",
+                published=published,
+                confidence="high",
+                **dated(Status.ADOPTED, day),
+            )
+            for n in range(count)
+        )
+    elif kind == "publish_all":
+        Resolution.objects.update(published=args[0])
+    elif kind == "status" and measures:
+        which, status, day = args
+        measure = measures[which % len(measures)]
+        for name, value in dated(status, day).items():
+            setattr(measure, name, value)
+        measure.introduced_on = None
+        measure.save()
+    elif kind == "move" and measures:
+        which, where = args
+        Resolution.objects.filter(pk=measures[which % len(measures)].pk).update(
+            jurisdiction=places[where % len(places)]
+        )
+    elif kind == "delete" and measures:
+        measures[args[0] % len(measures)].delete()
+    elif kind == "delete_state":
+        Resolution.objects.filter(jurisdiction__parent__usps=args[0]).delete()
+    elif kind == "rollback":
+        with pytest.raises(RuntimeError), transaction.atomic():
+            ResolutionFactory(jurisdiction=places[args[0] % len(places)], **dated(Status.ADOPTED, None))
+            raise RuntimeError("undone")
+    elif kind == "move_place":
+        place, county = world["places"][args[0]], world["counties"][args[1]]
+        place.county = county
+        place.save()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=operations)
+def test_the_tallies_equal_the_measures_after_any_writes(world, operations):
+    with transaction.atomic():
+        for operation in operations:
+            apply(operation, world)
+            assert_tallies_hold()
+        transaction.set_rollback(True)
+
+
+def test_the_maps_read_from_the_tallies_show_what_the_measures_say(world, django_assert_max_num_queries):
+    """The national map, its county layer and a state's map, from the tallies and counted from the measures."""
+    for where in jurisdictions(world):
+        ResolutionFactory(jurisdiction=where)
+    ResolutionFactory(jurisdiction=world["places"][0], published=False)
+    ResolutionFactory(jurisdiction=world["counties"][2], **dated(Status.INTRODUCED, None))
+    from_tallies = progress.national_progress(with_county_layer=True)
+    alabama = progress.state_progress(get_state("AL"))
+    original = tallies.kept
+    tallies.kept = lambda: False
+    try:
+        from_measures = progress.national_progress(with_county_layer=True)
+        alabama_from_measures = progress.state_progress(get_state("AL"))
+    finally:
+        tallies.kept = original
+    assert from_tallies.county_counts == from_measures.county_counts
+    assert from_tallies.state_counts == from_measures.state_counts
+    assert from_tallies.local_acted == from_measures.local_acted
+    assert from_tallies.coverage == from_measures.coverage
+    assert [(c.year, c.values) for c in from_tallies.timeline.columns] == [
+        (c.year, c.values) for c in from_measures.timeline.columns
+    ]
+    assert [(r.fips, r.status) for r in alabama.counties] == [
+        (r.fips, r.status) for r in alabama_from_measures.counties
+    ]
+    assert alabama.coverage == alabama_from_measures.coverage
+
+
+def test_a_restored_or_migrated_database_is_counted_from_scratch(world):
+    """The migration counts what is already there; rebuilding gives what the triggers kept."""
+    for where in jurisdictions(world):
+        ResolutionFactory(jurisdiction=where)
+    before = kept()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT recognition_tally_rebuild()")
+    assert kept() == before == expected()
