@@ -8,6 +8,7 @@ for the national map).
 
 import datetime
 import functools
+import html
 import json
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 from django.db.models import Case, Count, Exists, F, Min, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from . import coverage as people_rules
 from . import next_steps, past, stages, tallies, tap_targets
@@ -120,10 +122,30 @@ def status_inputs(as_of=None):
         (0, level, usps, None, None, None, kind, status, True) for level, usps, kind, status in state_rows
     ]
     local_acted = {}
-    for level, usps, county_fips, jurisdictions in local_rows:
-        rows.append((0, level, None, usps, county_fips, county_fips, "", Status.ADOPTED, True))
+    for level, usps, _county_fips, jurisdictions in local_rows:
         local_acted[(usps, level)] = local_acted.get((usps, level), 0) + jurisdictions
-    return StatusInputs(rules.measures_from_rows(rows), local_acted)
+    return StatusInputs(rules.measures_from_rows(rows) + local_stand_ins(local_rows), local_acted)
+
+
+# Stand-ins are values (two are equal whenever their fields are): each process makes each one once.
+_STAND_INS = {}
+
+
+def local_stand_ins(rows):
+    """For rows of `acted_locally`: one stand-in measure per county and way it acted (its own measure, or
+    a place's or district's), all the status rules need of local measures, without reading them."""
+    measures, seen = [], set()
+    for level, usps, fips, _jurisdictions in rows:
+        way = (usps, fips, level == Level.COUNTY)
+        if way in seen:
+            continue  # a district acting says what a place acting says
+        seen.add(way)
+        key = (level, usps, fips)
+        if key not in _STAND_INS:
+            row = (0, level, None, usps, fips, fips, "", Status.ADOPTED, True)
+            _STAND_INS[key] = rules.measures_from_rows([row])[0]
+        measures.append(_STAND_INS[key])
+    return measures
 
 
 def acted_locally(as_of=None, state=None):
@@ -229,6 +251,18 @@ class StateCounties:
 
     region: Region
     counties: list
+
+    @property
+    def paths(self):
+        """The counties' SVG paths, written here rather than by a template loop: 3,000 of them, each
+        three template lookups, were most of the county layer's time."""
+        return mark_safe(
+            "".join(
+                f'<path d="{html.escape(county.shape)}" data-fips="{html.escape(county.fips)}" '
+                f'data-status="{html.escape(county.status)}"/>'
+                for county in self.counties
+            )
+        )
 
 
 def _county_layer(state_regions, county_status, shapes):
@@ -451,10 +485,7 @@ def state_progress(state, as_of=None):
     # The state's own measures, and one stand-in per county and level where a local jurisdiction acted: all
     # the rules need to colour the map (the counties' own measures are listed below, not named per county).
     measures = counted_measures(Resolution.objects.published().filter(jurisdiction=state), as_of)
-    measures += rules.measures_from_rows(
-        (0, level, None, usps, fips, fips, "", Status.ADOPTED, True)
-        for level, usps, fips, _jurisdictions in acted_locally(as_of, state.usps)
-    )
+    measures += local_stand_ins(acted_locally(as_of, state.usps))
     result = rules.state_results(measures, [state.usps])[state.usps]
     fips_list = [c.fips for c in counties if c.fips]
     county_results = rules.county_results(measures, {state.usps: fips_list}, {state.usps: result.status})
