@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Q, Value
 from django.db.models.expressions import RawSQL
+from django.utils.functional import cached_property
 
 from .models import (
     Action,
@@ -33,6 +34,10 @@ STATE_CHOICES = sorted(
     ((state.abbr, state.name) for state in us.states.STATES_AND_TERRITORIES), key=lambda choice: choice[1]
 )
 MAX_QUERY_LENGTH = 200
+# A text search matching more records than this is counted only to here ("more than 1,000"),
+# sorted newest first rather than ranked, and shown without facet counts: ranking, counting
+# and grouping every match of a common word ("first", "county") would read most of the table.
+SEARCH_CAP = 1000
 # Words of a search that count (each part of "first-responder" or "O'Brien" is one); the rest is ignored.
 MAX_SEARCH_WORDS = 32
 SEARCH_HELP = (
@@ -161,10 +166,13 @@ class ResolutionFilter(django_filters.FilterSet):
             "ordering",
         ]
 
-    def __init__(self, data=None, queryset=None, **kwargs):
+    def __init__(self, data=None, queryset=None, *, search_cap=None, **kwargs):
+        """`search_cap` (the list page's SEARCH_CAP): a text search matching more is counted to there,
+        not ranked, and has no facet counts (see `search_matches`). The exports rank every match."""
         if queryset is None:
             queryset = Resolution.objects.published()
         queryset = queryset.with_jurisdiction().annotate(state_code=state_code_expression())
+        self.search_cap = search_cap
         super().__init__(data, queryset, **kwargs)
 
     def without(self, *names):
@@ -222,14 +230,30 @@ class ResolutionFilter(django_filters.FilterSet):
         return queryset.order_by(*newest_first)
 
     @property
-    def is_ranked(self):
-        """A text search on PostgreSQL: best matches first unless the reader chose an order."""
+    def is_text_search(self):
+        """A valid search with words to look for."""
         return (
-            connection.vendor == "postgresql"
-            and self.is_bound
-            and self.form.is_valid()
-            and bool((self.form.cleaned_data.get("q") or "").strip())
+            self.is_bound and self.form.is_valid() and bool((self.form.cleaned_data.get("q") or "").strip())
         )
+
+    @cached_property
+    def search_matches(self):
+        """How many records a text search matches, counted to `search_cap` + 1 at most (one query);
+        None without a text search or a cap."""
+        if self.search_cap is None or not self.is_text_search:
+            return None
+        return super().qs.count_up_to(self.search_cap)
+
+    @property
+    def is_capped(self):
+        """A text search matching more than `search_cap` records: newest first, no facet counts."""
+        return self.search_matches is not None and self.search_matches > self.search_cap
+
+    @property
+    def is_ranked(self):
+        """A text search on PostgreSQL, best matches first unless the reader chose an order or it matches
+        too many to rank."""
+        return connection.vendor == "postgresql" and self.is_text_search and not self.is_capped
 
 
 class MeasureIdsField(django_filters.fields.ModelMultipleChoiceField):
@@ -285,12 +309,9 @@ class ActionFilter(django_filters.FilterSet):
         super().__init__(data, queryset.order_by("resolution_id", *queryset.query.order_by), **kwargs)
 
 
-# The text a resolution is found by. The same expression backs a GIN index on
-# PostgreSQL (migration 0005): change both together, or the index goes unused.
-SEARCH_DOCUMENT_SQL = (
-    "to_tsvector('english', recognition_resolution.title || ' ' || recognition_resolution.identifier"
-    " || ' ' || recognition_resolution.body || ' ' || recognition_resolution.summary)"
-)
+# The text a resolution is found by: a stored tsvector column with a GIN index on PostgreSQL
+# (migration 0012 defines both: change them together).
+SEARCH_DOCUMENT_SQL = "recognition_resolution.search_document"
 # Jurisdiction names, matched as written (no stemming: "Mobile" is a name, not a verb).
 JURISDICTION_MATCH_SQL = (
     "recognition_resolution.jurisdiction_id = ANY(ARRAY("

@@ -466,6 +466,11 @@ class ResolutionQuerySet(PublicDataQuerySet):
         rows = self.order_by().values(facet_key=key).annotate(facet_count=count)
         return dict(rows.values_list("facet_key", "facet_count"))
 
+    def count_up_to(self, limit):
+        """How many measures there are, counting no further than `limit` + 1: "more than `limit`"
+        costs the same however many match."""
+        return self.order_by().values("pk")[: limit + 1].count()
+
     def counting(self, today=None):
         """What may count toward a status: not failed, and not pending past the end of its session
         (its outcome is unknown: it is no longer a pending bill)."""

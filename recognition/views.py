@@ -35,7 +35,7 @@ from . import (
     stages,
 )
 from . import status as rules
-from .filters import ActionFilter, ResolutionFilter
+from .filters import SEARCH_CAP, ActionFilter, ResolutionFilter
 from .forms import FollowForm, SubmissionForm
 from .models import Action, Frequency, Jurisdiction, Level, Resolution
 from .pagecache import public_page
@@ -231,7 +231,7 @@ def _query_without_page(request):
 @public_page(params=(*ResolutionFilter.base_filters, "page"))
 def resolution_list(request):
     """Search and filter every published record; the URL is the shareable state of the search."""
-    filterset = ResolutionFilter(request.GET)
+    filterset = ResolutionFilter(request.GET, search_cap=SEARCH_CAP)
     valid = filterset.is_valid()
     found = facets.facets(filterset)
     context = {
@@ -242,12 +242,18 @@ def resolution_list(request):
         "query": _query_without_page(request),
         # The chosen session, read once by the filter's validation: named above the results.
         "session": filterset.form.cleaned_data.get("session"),
+        # A text search matching more than the cap: newest first, counted to the cap, no facet counts.
+        "is_capped": filterset.is_capped,
+        "search_cap": SEARCH_CAP,
     }
     template = "recognition/resolution_list.html"
     if not valid:
         context["errors"] = exports.filter_errors(filterset)
         return render(request, template, context, status=400)
     paginator = Paginator(filterset.qs, RESULTS_PER_PAGE)
+    if filterset.search_matches is not None:
+        # Counted already, up to the cap: past it, the pages hold the newest SEARCH_CAP matches.
+        paginator.count = min(filterset.search_matches, SEARCH_CAP)
     number = request.GET.get("page", "1")
     try:
         page = paginator.page(number)
