@@ -1498,3 +1498,23 @@ class YearTally(models.Model):
 
     def __str__(self):
         return f"{self.series} {self.year}: {self.adopted}"
+
+
+class FacetTally(models.Model):
+    """Published measures by everything the list's filters test but the text and the session: state, level,
+    kind, status, stored stage, adoption year (0 when unknown) and, for a stage "adopted", the effective
+    date that turns it "in force". A few thousand rows from which every facet count of a search without
+    text is summed. The key's unique index (NULLS NOT DISTINCT) is migration 0014's."""
+
+    state = models.CharField(max_length=2, blank=True)
+    level = models.CharField(max_length=10, choices=Level)
+    kind = models.CharField(max_length=20, choices=Kind)
+    status = models.CharField(max_length=12, choices=Status)
+    stage = models.CharField(max_length=16, choices=Stage)
+    year = models.PositiveIntegerField()
+    effective_on = models.DateField(null=True)
+    effective_on_precision = models.CharField(max_length=5, blank=True)
+    measures = models.IntegerField()  # as JurisdictionTally.adopted
+
+    def __str__(self):
+        return f"{self.state} {self.level} {self.kind} {self.status} {self.stage} {self.year}: {self.measures}"

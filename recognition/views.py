@@ -233,7 +233,7 @@ def resolution_list(request):
     """Search and filter every published record; the URL is the shareable state of the search."""
     filterset = ResolutionFilter(request.GET, search_cap=SEARCH_CAP)
     valid = filterset.is_valid()
-    found = facets.facets(filterset)
+    found, total = facets.counted(filterset)
     context = {
         "filterset": filterset,
         "form": filterset.form,
@@ -251,6 +251,8 @@ def resolution_list(request):
         context["errors"] = exports.filter_errors(filterset)
         return render(request, template, context, status=400)
     paginator = Paginator(filterset.qs, RESULTS_PER_PAGE)
+    if total is not None:
+        paginator.count = total  # summed from the facets' tally (the same rows the facets count)
     if filterset.search_matches is not None:
         # Counted already, up to the cap: past it, the pages hold the newest SEARCH_CAP matches.
         paginator.count = min(filterset.search_matches, SEARCH_CAP)

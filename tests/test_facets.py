@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,9 @@ pytestmark = pytest.mark.django_db
 LIST_URL = "/resolutions/"
 CHECKBOX_FACETS = ("state", "level", "kind", "status", "stage")
 FACET_QUERIES = 9  # the data version, one grouped count per facet (six), the row count, the page of rows
+# On PostgreSQL a search without text or session: the data version, the facets and the count summed from the
+# facets' tally (one query), the page of rows.
+TALLIED_QUERIES = 3
 
 
 def page(client, params):
@@ -211,7 +215,8 @@ def test_a_fixed_number_of_queries_whatever_the_size_of_the_data(
                 ResolutionFactory.create_batch(20, jurisdiction=county)
                 ResolutionFactory.create_batch(20, jurisdiction=PlaceFactory(parent=state, county=county))
         cache.clear()
-        with django_assert_num_queries(FACET_QUERIES):
+        tallied = connection.vendor == "postgresql" and "q" not in params
+        with django_assert_num_queries(TALLIED_QUERIES if tallied else FACET_QUERIES):
             response = client.get(LIST_URL, params)
         assert response.status_code == 200
     assert Resolution.objects.count() > 2 * before  # the second time, on more than twice the data

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from recognition import progress, tallies
 from recognition.models import (
     CountyTally,
+    FacetTally,
     Jurisdiction,
     JurisdictionTally,
     Level,
@@ -65,8 +66,38 @@ def kept():
     )
 
 
+def expected_facets():
+    """The facets' tally from the rows alone: published measures by what the list's filters test."""
+    found = Counter()
+    for r in Resolution.objects.select_related("jurisdiction__parent"):
+        if not r.published:
+            continue
+        j = r.jurisdiction
+        state = j.usps if j.level == Level.STATE else (j.parent.usps if j.parent else "")
+        adopted_stage = r.stage == "adopted"
+        found[
+            (
+                state,
+                j.level,
+                r.kind,
+                r.status,
+                r.stage,
+                r.adopted_on.year if r.adopted_on else 0,
+                r.effective_on if adopted_stage else None,
+                r.effective_on_precision if adopted_stage else "",
+            )
+        ] += 1
+    return dict(found)
+
+
+def kept_facets():
+    fields = ("state", "level", "kind", "status", "stage", "year", "effective_on", "effective_on_precision")
+    return {tuple(row[:-1]): row[-1] for row in FacetTally.objects.values_list(*fields, "measures")}
+
+
 def assert_tallies_hold():
     assert kept() == expected()
+    assert kept_facets() == expected_facets()
     # The reader gives the live query's rows (the rows SQLite and past dates use).
     assert sorted(tallies.local_acted(), key=repr) == sorted(progress.local_acted_rows(), key=repr)
     assert tallies.adoptions_by_year() == progress_counts_from_measures()
@@ -126,7 +157,10 @@ def dated(status, day):
     """Fields that satisfy the model's rules for `status` and an adoption `day`."""
     if status == Status.INTRODUCED or day is None:
         return {"status": status, "adopted_on": None, "adopted_on_precision": "", "stage": _stage(status)}
-    return {"status": status, "adopted_on": day, "adopted_on_precision": "day", "stage": _stage(status)}
+    fields = {"status": status, "adopted_on": day, "adopted_on_precision": "day", "stage": _stage(status)}
+    if status == Status.ADOPTED and day.day % 2:  # some take effect on a date (the stage facet reads it)
+        fields.update(effective_on=day, effective_on_precision="month" if day.day % 3 else "day")
+    return fields
 
 
 def _stage(status):
@@ -234,3 +268,7 @@ def test_a_restored_or_migrated_database_is_counted_from_scratch(world):
     with connection.cursor() as cursor:
         cursor.execute("SELECT recognition_tally_rebuild()")
     assert kept() == before == expected()
+    facets = kept_facets()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT recognition_facets_rebuild()")
+    assert kept_facets() == facets == expected_facets()

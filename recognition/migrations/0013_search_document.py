@@ -46,6 +46,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("recognition", "0011_follow_by_email")]
+    dependencies = [("recognition", "0012_tallies")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
