@@ -18,15 +18,12 @@ from django.utils.functional import cached_property
 from .models import (
     Action,
     ActionClassification,
-    Jurisdiction,
     Kind,
     LegislativeSession,
     Level,
     Resolution,
     Stage,
     Status,
-    in_states,
-    state_code_expression,
 )
 
 # Static choices (no query per request): the 50 states, DC and the inhabited territories.
@@ -62,10 +59,9 @@ class StateFilter(django_filters.MultipleChoiceFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        # The jurisdictions first (a few hundred ids per state), then the resolutions by
-        # their indexed foreign key: no scan of the resolutions table.
-        inside = Jurisdiction.objects.filter(in_states(value))
-        return queryset.filter(jurisdiction__in=inside.values("pk"))
+        # The state each measure is in is stored on it (and indexed in the list's order), so a state's
+        # first page is read in order, not gathered from its jurisdictions and sorted.
+        return queryset.filter(state_usps__in=[code.upper() for code in value])
 
 
 class SessionFilter(django_filters.ModelChoiceFilter):
@@ -171,7 +167,7 @@ class ResolutionFilter(django_filters.FilterSet):
         not ranked, and has no facet counts (see `search_matches`). The exports rank every match."""
         if queryset is None:
             queryset = Resolution.objects.published()
-        queryset = queryset.with_jurisdiction().annotate(state_code=state_code_expression())
+        queryset = queryset.with_jurisdiction().annotate(state_code=F("state_usps"))
         self.search_cap = search_cap
         super().__init__(data, queryset, **kwargs)
 

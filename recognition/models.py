@@ -626,6 +626,11 @@ class Resolution(models.Model):
     latest_action_on = models.DateField(null=True, blank=True, editable=False)
     latest_action_on_precision = models.CharField(max_length=5, choices=Precision, blank=True, editable=False)
     latest_action_date = PartialDateDescriptor("latest_action_on")
+    # The USPS code of the state the jurisdiction is or lies in ('' for the nation), stored on the row so
+    # that `?state=` reads one range of an index in the list's order. The database is its only writer
+    # (triggers on both tables, migration 0015): a value set here is replaced, and an instance's own
+    # copy is whatever it was loaded with.
+    state_usps = models.CharField(max_length=2, blank=True, default="", editable=False)
 
     published = models.BooleanField(
         default=False,
@@ -637,7 +642,7 @@ class Resolution(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ResolutionQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=list(PROGRESS_FIELDS))
+    history = HistoricalRecords(excluded_fields=[*PROGRESS_FIELDS, "state_usps"])
 
     # `clean()` can only see the sources already saved. The admin's change form sets this to False on its
     # instance because its sources inline checks the sources submitted with the record instead.
