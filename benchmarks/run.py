@@ -50,6 +50,9 @@ def configure_environment():
         DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1",
         DJANGO_LOG_LEVEL="ERROR",  # a 404 or 400 while measuring is reported in the table, not logged
         DJANGO_SETTINGS_MODULE="config.settings",
+        # No warming while pages are measured cold: no worker runs then, and each new version would only
+        # queue a task. benchmarks/warm.py turns it on for its own run.
+        DJANGO_WARM_PAGES="0",
     )
     sys.path.insert(0, str(ROOT))
 
@@ -672,8 +675,22 @@ def main():
 
 
 def measure_warming():
-    """The share of visitors' requests served cold after publishes (filled in with the warming task)."""
-    return None
+    """The share of visitors' requests served cold after publishes (benchmarks/warm.py), or None when it
+    failed. A process of its own: this one has Django set up, and warm.py sets up its own gunicorn and worker."""
+    from benchmarks import warm
+
+    result = subprocess.run(
+        [sys.executable, "benchmarks/warm.py", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith(warm.JSON_MARK)]
+    if result.returncode != 0 or not lines:
+        print(f"The publish-then-browse run failed:\n{result.stderr[-3000:]}", flush=True)
+        return None
+    return json.loads(lines[-1][len(warm.JSON_MARK) :])
 
 
 if __name__ == "__main__":

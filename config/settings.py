@@ -307,6 +307,12 @@ if _task_backend not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"DJANGO_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
 
+# DJANGO_WARM_PAGES (on by default): after a change to the public data commits, the task worker makes
+# the pages it made cold (/, the county layer, /resolutions/, the states, counties and places it touched)
+# so that the first visitor does not wait (recognition/warming.py). Needs REDIS_URL: the worker's pages
+# reach the web servers only through the shared cache. They are made for visitors of DJANGO_SITE_URL.
+WARM_PAGES = env_bool("DJANGO_WARM_PAGES", True)
+
 # Mail goes out through SMTP, configured by the EMAIL_* variables (Django 6.1's MAILERS setting); with DEBUG
 # on and no EMAIL_HOST it is printed to the console instead (`make run`).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 class RecognitionConfig(AppConfig):
@@ -22,3 +22,15 @@ class RecognitionConfig(AppConfig):
 
         post_save.connect(alerts.measure_saved, sender=Resolution, dispatch_uid="alerts-measure-saved")
         post_save.connect(alerts.action_saved, sender=Action, dispatch_uid="alerts-action-saved")
+
+        # Warm after publish: the pages a change to public data made cold are made again by the worker.
+        from . import warming
+
+        pre_save.connect(warming.resolution_saving, sender=Resolution, dispatch_uid="warm-resolution-saving")
+        for model in (Jurisdiction, Resolution, Source, Action, LegislativeSession):
+            post_save.connect(
+                warming.row_changed, sender=model, dispatch_uid=f"warm-on-save-{model.__name__}"
+            )
+            post_delete.connect(
+                warming.row_changed, sender=model, dispatch_uid=f"warm-on-delete-{model.__name__}"
+            )

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from . import past, stages
+from . import past, stages, warming
 from .dates import PartialDateDescriptor, Precision
 from .versioning import bump_data_version
 
@@ -61,7 +61,8 @@ _in_bulk_update = contextvars.ContextVar("in_bulk_update", default=False)
 
 
 class PublicDataQuerySet(models.QuerySet):
-    """Bulk writes skip the save and delete signals: they bump the data version themselves.
+    """Bulk writes skip the save and delete signals: they bump the data version themselves (and note
+    the places whose pages to warm, recognition/warming.py).
 
     The data version keys every cached page and ETag (recognition/versioning.py), so
     no write path may forget it. One bump per call: bulk_update's own per-batch
@@ -69,6 +70,8 @@ class PublicDataQuerySet(models.QuerySet):
     """
 
     def update(self, **kwargs):
+        if not _in_bulk_update.get():
+            warming.note_rows(self, kwargs)
         changed = super().update(**kwargs)
         if changed and not _in_bulk_update.get():
             bump_data_version()
@@ -89,16 +92,21 @@ class PublicDataQuerySet(models.QuerySet):
         created = super().bulk_create(objs, *args, **kwargs)
         if created:
             bump_data_version()
+            warming.note_objects(self.model, created)
         return created
 
-    def bulk_update(self, objs, *args, **kwargs):
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        warming.note_objects(self.model, objs)  # as they were: a row unpublished here was public
         token = _in_bulk_update.set(True)
         try:
-            changed = super().bulk_update(objs, *args, **kwargs)
+            changed = super().bulk_update(objs, fields, *args, **kwargs)
         finally:
             _in_bulk_update.reset(token)
         if changed:
             bump_data_version()
+            if "published" in fields:
+                warming.note_objects(self.model, objs)  # as they are: a row published here is public now
         return changed
 
 

@@ -193,6 +193,13 @@ def starter_dataset(db, settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_warming(settings):
+    """No pages are warmed after a change (tests/test_warming.py turns it on): with tasks run at once, every
+    publish of every test would render the site's main pages."""
+    settings.WARM_PAGES = False
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_at_once(settings):
     """Tasks run in the caller's process, as with DJANGO_TASKS_BACKEND=immediate: no worker in tests."""
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

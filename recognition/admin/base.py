@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -29,6 +30,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
                 raise PermissionDenied
         request.reverting_history = True
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def response_action(self, request, queryset, **kwargs):
+        """A list action (publish the selected, delete the selected...) in one transaction: all or none of
+        its changes, one new data version and one warming of the pages they made cold."""
+        with transaction.atomic():
+            return super().response_action(request, queryset, **kwargs)
 
     def render_page(self, request, template, title, **context):
         """One of this admin's own pages (import, preview, review), inside the admin's frame."""

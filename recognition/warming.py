@@ -1,0 +1,249 @@
+"""Warm after publish: the task worker, not the first visitor, pays for the pages a publish made cold.
+
+A change gives the data a new version (recognition/versioning.py), and every cached page is
+then cold. When a transaction that changed what the public sees commits, one task is queued
+(one per transaction, however many rows it wrote: the admin's list actions run in one). The
+worker (`manage.py db_worker`) then requests `/`, its county layer, `/resolutions/` and the
+pages of the states, counties and places the change touched, through the site's own WSGI
+stack (the page cache in front of Django), as a visitor at DJANGO_SITE_URL asking for gzip
+would: the pages are kept under exactly the keys a visitor's request looks up.
+
+- Only with a shared cache (REDIS_URL): without one the worker's pages would stay in its own memory.
+- A task finding that the data has changed again since stops: the newer change's task warms.
+- Edits to drafts are not noted (nothing the public sees changed), nor is anything when warming
+  is off (DJANGO_WARM_PAGES=0); then no extra query is made either.
+- A failure while warming is logged and never reaches the change: the task is queued once the
+  transaction has committed, and an unreachable queue or cache only means cold pages.
+"""
+
+import logging
+import sys
+from io import BytesIO
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.tasks import task
+
+from . import sharedcache
+from .versioning import current_version
+
+logger = logging.getLogger(__name__)
+
+# The pages every change makes cold, warmed first: the ones most visitors arrive on.
+FIRST_PAGES = ("/", "/?layer=counties", "/resolutions/")
+# State, county and place pages per task: a bulk import touching thousands of places warms the states
+# and the first counties; the rest are made by their first visitor, as before.
+MAX_PLACE_PAGES = 300
+USER_AGENT = "tracker-warmer (pages made after a publish)"
+
+# Per model: the path to a row's jurisdiction and to whether the public sees it (None: always).
+PLACE_PATHS = {
+    "Jurisdiction": ("pk", None),
+    "LegislativeSession": ("jurisdiction_id", None),
+    "Resolution": ("jurisdiction_id", "published"),
+    "Source": ("resolution__jurisdiction_id", "resolution__published"),
+    "Action": ("resolution__jurisdiction_id", "resolution__published"),
+}
+WAS_PUBLISHED = "_warming_was_published"  # set on a Resolution instance before it is saved as a draft
+
+
+def enabled():
+    return settings.WARM_PAGES and isinstance(caches["default"], RedisCache)
+
+
+# --- Noting what a transaction touched ------------------------------------------------------------
+
+
+class _PendingWarm:
+    """This transaction's touched jurisdictions; one task queued for them when it commits."""
+
+    def __init__(self, jurisdiction_ids):
+        self.jurisdiction_ids = set(jurisdiction_ids)
+        self.queued = False
+
+    def __call__(self):
+        self.queued = True
+        try:
+            token, _changed = current_version()
+            warm_pages.enqueue(token, sorted(self.jurisdiction_ids))
+        except Exception:  # committed already: an unreachable queue only leaves the pages cold
+            logger.exception("Could not queue the warming of pages for %s", sorted(self.jurisdiction_ids))
+
+
+def note(jurisdiction_ids):
+    """The public sees a change to these jurisdictions' data (an empty set: to none)."""
+    jurisdiction_ids = {pk for pk in jurisdiction_ids if pk is not None}
+    if not jurisdiction_ids:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.in_atomic_block:
+        for _savepoints, callback, _robust in reversed(connection.run_on_commit):
+            if isinstance(callback, _PendingWarm) and not callback.queued:
+                callback.jurisdiction_ids |= jurisdiction_ids
+                return
+    transaction.on_commit(_PendingWarm(jurisdiction_ids), robust=True)
+
+
+def resolution_saving(sender, instance, raw=False, **kwargs):
+    """pre_save: a record saved as a draft was public until now if it was published (an unpublish)."""
+    if raw or not enabled() or instance.published or instance.pk is None:
+        return
+    was_published = sender.objects.filter(pk=instance.pk, published=True).exists()
+    setattr(instance, WAS_PUBLISHED, was_published)
+
+
+def row_changed(sender, instance, raw=False, **kwargs):
+    """post_save and post_delete of public data: note its jurisdiction when the public sees the row."""
+    if raw or not enabled():
+        return
+    from .models import Action, Jurisdiction, Resolution, Source
+
+    if isinstance(instance, Resolution):
+        public = instance.published or getattr(instance, WAS_PUBLISHED, False)
+        place = instance.jurisdiction_id
+    elif isinstance(instance, (Action, Source)):
+        row = (
+            Resolution.objects.filter(pk=instance.resolution_id)
+            .values_list("jurisdiction_id", "published")
+            .first()
+        )
+        place, public = row or (None, False)
+    elif isinstance(instance, Jurisdiction):
+        place, public = instance.pk, True
+    else:  # a legislative session: its state's page (or the nation's) lists it
+        place, public = instance.jurisdiction_id, True
+    if public:
+        note({place})
+
+
+def note_rows(queryset, changes=None):
+    """Before (or after) a bulk write of these rows: note the jurisdictions of those the public sees,
+    or will see when `changes` publishes them. One query."""
+    if not enabled():
+        return
+    place_path, published_path = PLACE_PATHS[queryset.model.__name__]
+    publishing = published_path == "published" and bool((changes or {}).get("published"))
+    if published_path is not None and not publishing:
+        queryset = queryset.filter(**{published_path: True})
+    note(set(queryset.order_by().values_list(place_path, flat=True).distinct()))
+
+
+def note_objects(model, objs):
+    """After bulk_create or bulk_update: the written rows as they now stand (in batches)."""
+    if not enabled():
+        return
+    pks = [obj.pk for obj in objs if obj.pk is not None]
+    for start in range(0, len(pks), 2000):
+        note_rows(model._default_manager.filter(pk__in=pks[start : start + 2000]))
+
+
+# --- The task -----------------------------------------------------------------------------------------
+
+
+def pages(jurisdiction_ids):
+    """The addresses to warm, most visited first: the FIRST_PAGES, then the touched states, counties
+    (a place's own county) and places."""
+    from .models import Jurisdiction, Level
+
+    states, counties, places = {}, {}, {}
+    touched = Jurisdiction.objects.filter(pk__in=jurisdiction_ids).select_related(
+        "parent", "county", "county__parent"
+    )
+    for place in touched.order_by("pk"):
+        if place.level == Level.STATE:
+            states[place.pk] = place
+        elif place.level == Level.COUNTY:
+            counties[place.pk] = place
+            states[place.parent_id] = place.parent
+        elif place.level != Level.NATION:
+            places[place.pk] = place
+            states[place.parent_id] = place.parent
+            if place.county is not None:
+                counties[place.county_id] = place.county
+    ordered = [*states.values(), *counties.values(), *places.values()]
+    return [*FIRST_PAGES, *(place.get_absolute_url() for place in ordered[:MAX_PLACE_PAGES])]
+
+
+_site = None
+
+
+def site():
+    """The site as gunicorn runs it (config/wsgi.py's stack), built once per worker process."""
+    global _site
+    if _site is None:
+        from django.core.handlers.wsgi import WSGIHandler
+
+        from .pagecache import FinishedPageCache
+
+        _site = FinishedPageCache(WSGIHandler())
+    return _site
+
+
+def visitor_environ(address):
+    """A browser's GET of `address` at DJANGO_SITE_URL (it asks for gzip, as every browser does)."""
+    base = urlsplit(settings.SITE_URL or "http://127.0.0.1:8000")
+    scheme = base.scheme or "http"
+    path, _, query = address.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": base.hostname or "127.0.0.1",
+        "SERVER_PORT": str(base.port or (443 if scheme == "https" else 80)),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": base.netloc.lower(),
+        "HTTP_ACCEPT_ENCODING": "gzip",
+        "HTTP_USER_AGENT": USER_AGENT,
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        environ[header] = secure_value if scheme == "https" else "http"
+    return environ
+
+
+def request(address):
+    """GET `address` through the site; its status line."""
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"] = status
+
+    result = site()(visitor_environ(address), start_response)
+    try:
+        for _chunk in result:
+            pass
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return answer.get("status", "")
+
+
+@task
+def warm_pages(token, jurisdiction_ids):
+    """Make the pages a change made cold, for the data version `token`; how many were requested."""
+    if not enabled() or not sharedcache.cache_available():
+        return 0  # no shared cache to fill: visitors are answered from the database meanwhile
+    warmed = 0
+    try:
+        for address in pages(jurisdiction_ids):
+            if current_version()[0] != token:
+                break  # changed again since: that change's own task warms
+            status = request(address)
+            if not status.startswith("200"):
+                logger.warning("Warming %s answered %s", address, status)
+            warmed += 1
+    finally:
+        site().forget()  # the worker serves nobody: its copies would only take memory
+    return warmed
