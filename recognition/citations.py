@@ -6,6 +6,7 @@ public pages are kept per data version and per day (recognition/pagecache.py), s
 shows yesterday's date. The dataset's version is the date published data last changed.
 """
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -31,9 +32,16 @@ _BIBTEX_TEXT = {
 }
 
 
+# Pairs TeX's fonts join into another character ("--" prints as an en dash, "``" as a curly quote): an
+# empty group between the two keeps each as typed.
+_LIGATURE = re.compile(r"(?<=[-`'!?<>,])(?=[-`'<>,])")
+
+
 def bibtex_text(text):
-    """Text for a BibTeX field: LaTeX's specials escaped, whitespace (a line break too) made one space."""
-    return "".join(_BIBTEX_TEXT.get(char, char) for char in " ".join(str(text).split()))
+    """Text for a BibTeX field: LaTeX's specials escaped, whitespace (a line break too) made one space,
+    ligatures broken."""
+    escaped = "".join(_BIBTEX_TEXT.get(char, char) for char in " ".join(str(text).split()))
+    return _LIGATURE.sub("{}", escaped)
 
 
 def bibtex_url(url):

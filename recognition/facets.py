@@ -19,6 +19,7 @@ applied here to the tally's rows.
 import dataclasses
 import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
 from django.db.models.functions import ExtractYear
@@ -161,7 +162,10 @@ def _year_counts(filterset):
         return base.count_by(ExtractYear("adopted_on"), among=narrowed)
     among = (filterset.queryset if narrowed is None else narrowed).filter(adopted_on__isnull=False)
     counted = among.order_by().values(facet_key=ExtractYear("adopted_on")).annotate(facet_count=Count("pk"))
-    sql, params = counted.query.sql_with_params()
+    try:
+        sql, params = counted.query.sql_with_params()
+    except EmptyResultSet:  # a search nothing can match (only punctuation): no SQL to send, no years
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(YEARS_SQL.format(counted=sql), params)
         return {int(year): count for year, count in cursor.fetchall()}

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from recognition.models import LegislativeSession
 from tests import progress_records
@@ -191,6 +192,12 @@ PINNED = {
 }
 
 
+def pinned(surface, kind):
+    if surface == "list" and kind != "session" and connection.vendor == "postgresql":
+        return 3  # the data version, the facets' tally (every facet and the count at once), the page
+    return PINNED[surface, kind]
+
+
 def params_for(kind):
     if kind == "stage":
         return {"stage": ["passed_upper", "passed_both", "adopted", "in_force", "introduced"]}
@@ -214,7 +221,7 @@ def test_query_counts_are_pinned(client, records, django_assert_num_queries, sur
         if size == "grown":
             progress_records.build_more(records)
         cache.clear()
-        with django_assert_num_queries(PINNED[surface, kind]):
+        with django_assert_num_queries(pinned(surface, kind)):
             response = client.get(URLS[surface], params)
             if response.streaming:
                 b"".join(response.streaming_content)
