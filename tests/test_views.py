@@ -138,6 +138,37 @@ class TestHomeMap:
             f"{laws} states recognize 911 dispatchers as first responders in law" in response.content.decode()
         )
 
+    @pytest.mark.parametrize(
+        "made, sentence",
+        [
+            ((), "at a time.</p>"),
+            (("pending",), "at a time. One state has a bill pending.</p>"),
+            (("local",), "at a time. In one state only counties or cities have acted.</p>"),
+            (
+                ("resolution", "pending", "local"),
+                "at a time. One more state passed a resolution; one has a bill pending; "
+                "in one state only counties or cities have acted.</p>",
+            ),
+        ],
+    )
+    def test_the_lede_is_one_sentence_whatever_is_missing(self, client, db, made, sentence):
+        """Each clause only when its count is not zero, with the punctuation of those there."""
+        makers = {
+            "resolution": lambda: ResolutionFactory(jurisdiction=get_state("AL"), kind="resolution"),
+            "pending": lambda: ResolutionFactory(
+                jurisdiction=get_state("PA"),
+                kind="bill",
+                status=Status.INTRODUCED,
+                adopted_on=None,
+                adopted_on_precision="",
+            ),
+            "local": lambda: ResolutionFactory(jurisdiction=get_county("48201"), kind="resolution"),
+        }
+        for name in made:
+            makers[name]()
+        html = " ".join(client.get("/").content.decode().split())
+        assert sentence in html
+
     def test_headline_figures_and_panels(self, client, starter_dataset):
         response = client.get("/")
         progress = response.context["progress"]
