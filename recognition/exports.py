@@ -1,8 +1,9 @@
 """CSV exports of a filtered search and of the measures' actions, and the plain-text answer to a bad search.
 
-The CSV is streamed: rows are read from the database in batches (one query for
-the sources of each batch) and written out as they come, so memory stays flat
-however many rows match. Every cell is neutralised against spreadsheet formula
+The CSV is streamed: rows are read from the database in batches and written out as
+they come, so memory stays flat however many rows match. On PostgreSQL the database
+writes each records line; elsewhere Python does (one more query per batch, for the
+sources), to the same bytes. Every cell is neutralised against spreadsheet formula
 injection.
 """
 
