@@ -7,6 +7,7 @@ sources), to the same bytes. Every cell is neutralised against spreadsheet formu
 injection.
 """
 
+import contextlib
 import csv
 import itertools
 import re
@@ -490,13 +491,25 @@ def _database_lines(queryset, absolute_url, *, staff):
     line = _line_expression(url_template, timezone.localdate(), staff=staff)
     lines = queryset.annotate(csv_line=line).values_list("csv_line", flat=True)
     header = csv.writer(_Echo()).writerow(STAFF_HEADER if staff else HEADER)
-    with transaction.atomic(using=queryset.db, savepoint=False):
+    with _transaction(queryset.db):
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(_EXPORT_SETTINGS)
-        batches = itertools.batched(lines.iterator(chunk_size=CSV_CHUNK_SIZE), CSV_CHUNK_SIZE)
-        yield "\ufeff" + header + "".join(next(batches, ()))
-        for batch in batches:
-            yield "".join(batch)
+        rows = lines.iterator(chunk_size=CSV_CHUNK_SIZE)
+        try:
+            batches = itertools.batched(rows, CSV_CHUNK_SIZE)
+            yield "\ufeff" + header + "".join(next(batches, ()))
+            for batch in batches:
+                yield "".join(batch)
+        finally:
+            rows.close()  # its server-side cursor, while the transaction that holds it is open
+
+
+def _transaction(using):
+    """A transaction for the export, or none when one is open already (a test's): a block of the caller's
+    must not be ended from inside a generator, which may be closed at any time (a download cut short)."""
+    if connections[using].in_atomic_block:
+        return contextlib.nullcontext()
+    return transaction.atomic(using=using)
 
 
 class _Stream:

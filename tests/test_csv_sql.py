@@ -241,3 +241,15 @@ def test_two_queries_whatever_the_number_of_batches(
         response = client.get(CSV_URL)
         body = b"".join(response.streaming_content)
     assert body.count(b"\r\n") > 1
+
+
+def test_a_download_cut_short_leaves_the_connection_usable(starter_dataset):
+    """Closing the lines after their first part (as a server does when the client goes) ends the export's
+    reading, and the connection goes on: the next export is whole."""
+    lines = exports.csv_lines(ResolutionFilter({}).qs, lambda path: "http://testserver" + path)
+    assert next(iter(lines)).startswith("\ufeffid,")
+    lines.close()
+    assert Resolution.objects.filter(published=True).exists()
+    database, python = both(ResolutionFilter({}).qs, "http://testserver")
+    assert database == python
+    assert python.count(b"\r\n") > 1
