@@ -177,7 +177,8 @@ PINNED = {
     ("list", "ordering"): 9,
     # ... and the session, read once when the parameter is checked.
     ("list", "session"): 10,
-    # The rows (one batch), their sources.
+    # SQLite: the rows (one batch), their sources. PostgreSQL: the export's settings, the rows with their
+    # sources (one query however many batches).
     ("csv", "stage"): 2,
     ("csv", "ordering"): 2,
     ("csv", "session"): 3,
