@@ -402,9 +402,11 @@ class _LineWithSources(_Template):
             f"THEN {{3}} || chr(44) || {urls} || chr(44) || {{4}} || chr(44) || {title} "
             "ELSE plain END "
             "FROM (SELECT concat_ws(chr(44), {1}, urls, {2}, title) AS plain, urls, title FROM ("
-            "SELECT COALESCE(string_agg(url, {5}) FILTER (WHERE url <> ''), '') AS urls, "
-            "COALESCE((array_agg(title) FILTER (WHERE url <> ''))[1], (array_agg(title))[1], '') AS title "
-            f"FROM (SELECT url, title FROM {Source._meta.db_table} WHERE resolution_id = {{0}} ORDER BY id) "
+            # In the sources' order (an aggregate keeps its own ORDER BY, not a subquery's).
+            "SELECT COALESCE(string_agg(url, {5} ORDER BY id) FILTER (WHERE url <> ''), '') AS urls, "
+            "COALESCE((array_agg(title ORDER BY id) FILTER (WHERE url <> ''))[1], "
+            "(array_agg(title ORDER BY id))[1], '') AS title "
+            f"FROM (SELECT id, url, title FROM {Source._meta.db_table} WHERE resolution_id = {{0}}) "
             "AS listed) AS sources OFFSET 0) AS line)"
         )
 

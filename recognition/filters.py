@@ -18,12 +18,16 @@ from django.utils.functional import cached_property
 from .models import (
     Action,
     ActionClassification,
+    Jurisdiction,
     Kind,
     LegislativeSession,
     Level,
     Resolution,
     Stage,
     Status,
+    in_states,
+    state_code_expression,
+    stored_state,
 )
 
 # Static choices (no query per request): the 50 states, DC and the inhabited territories.
@@ -59,9 +63,14 @@ class StateFilter(django_filters.MultipleChoiceFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        # The state each measure is in is stored on it (and indexed in the list's order), so a state's
-        # first page is read in order, not gathered from its jurisdictions and sorted.
-        return queryset.filter(state_usps__in=[code.upper() for code in value])
+        codes = [code.upper() for code in value]
+        if stored_state():
+            # Stored on each measure and indexed in the list's order: a state's first page is read in
+            # order, not gathered from its jurisdictions and sorted.
+            return queryset.filter(state_usps__in=codes)
+        # The jurisdictions first (a few hundred ids per state), then the measures by their foreign key.
+        inside = Jurisdiction.objects.filter(in_states(codes))
+        return queryset.filter(jurisdiction__in=inside.values("pk"))
 
 
 class SessionFilter(django_filters.ModelChoiceFilter):
@@ -167,7 +176,8 @@ class ResolutionFilter(django_filters.FilterSet):
         not ranked, and has no facet counts (see `search_matches`). The exports rank every match."""
         if queryset is None:
             queryset = Resolution.objects.published()
-        queryset = queryset.with_jurisdiction().annotate(state_code=F("state_usps"))
+        state = F("state_usps") if stored_state() else state_code_expression()
+        queryset = queryset.with_jurisdiction().annotate(state_code=state)
         self.search_cap = search_cap
         super().__init__(data, queryset, **kwargs)
 

@@ -13,7 +13,7 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import (
     Coalesce,
@@ -70,11 +70,14 @@ class PublicDataQuerySet(models.QuerySet):
     """
 
     def update(self, **kwargs):
-        if not _in_bulk_update.get():
+        if _in_bulk_update.get():
+            return super().update(**kwargs)
+        # One transaction even in autocommit: the warming is queued when it commits, after the new version.
+        with transaction.atomic():
             warming.note_rows(self, kwargs)
-        changed = super().update(**kwargs)
-        if changed and not _in_bulk_update.get():
-            bump_data_version()
+            changed = super().update(**kwargs)
+            if changed:
+                bump_data_version()
         return changed
 
     update.alters_data = True
@@ -97,16 +100,17 @@ class PublicDataQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
-        warming.note_objects(self.model, objs)  # as they were: a row unpublished here was public
-        token = _in_bulk_update.set(True)
-        try:
-            changed = super().bulk_update(objs, fields, *args, **kwargs)
-        finally:
-            _in_bulk_update.reset(token)
-        if changed:
-            bump_data_version()
-            if "published" in fields:
-                warming.note_objects(self.model, objs)  # as they are: a row published here is public now
+        with transaction.atomic():  # as in update: the warming is queued after the new version
+            warming.note_objects(self.model, objs)  # as they were: a row unpublished here was public
+            token = _in_bulk_update.set(True)
+            try:
+                changed = super().bulk_update(objs, fields, *args, **kwargs)
+            finally:
+                _in_bulk_update.reset(token)
+            if changed:
+                bump_data_version()
+                if "published" in fields:
+                    warming.note_objects(self.model, objs)  # as they are: a row published here is public now
         return changed
 
 
@@ -347,6 +351,12 @@ class Confidence(models.TextChoices):
     HIGH = "high", "High: official source, or two sources agree"
     MEDIUM = "medium", "Medium: one reliable secondary source"
     LOW = "low", "Low: not yet verified"
+
+
+def stored_state():
+    """Whether each measure carries its state (`Resolution.state_usps`): on PostgreSQL, whose triggers
+    keep it; SQLite finds a measure's state through its jurisdiction."""
+    return connection.vendor == "postgresql"
 
 
 def in_states(codes, path=""):
@@ -635,9 +645,9 @@ class Resolution(models.Model):
     latest_action_on_precision = models.CharField(max_length=5, choices=Precision, blank=True, editable=False)
     latest_action_date = PartialDateDescriptor("latest_action_on")
     # The USPS code of the state the jurisdiction is or lies in ('' for the nation), stored on the row so
-    # that `?state=` reads one range of an index in the list's order. The database is its only writer
-    # (triggers on both tables, migration 0015): a value set here is replaced, and an instance's own
-    # copy is whatever it was loaded with.
+    # that `?state=` reads one range of an index in the list's order. PostgreSQL's triggers are its only
+    # writer (migration 0015): a value set here is replaced, and an instance's own copy is whatever it was
+    # loaded with. On SQLite it stays '' (see the migration): read it through `stored_state()`.
     state_usps = models.CharField(max_length=2, blank=True, default="", editable=False)
 
     published = models.BooleanField(

@@ -8,7 +8,8 @@ pages of the states, counties and places the change touched, through the site's 
 stack (the page cache in front of Django), as a visitor at DJANGO_SITE_URL asking for gzip
 would: the pages are kept under exactly the keys a visitor's request looks up.
 
-- Only with a shared cache (REDIS_URL): without one the worker's pages would stay in its own memory.
+- Only with a shared cache (REDIS_URL): without one the worker's pages would stay in its own memory;
+  and only with a worker (not the immediate backend, which would run the task in the publisher's request).
 - A task finding that the data has changed again since stops: the newer change's task warms.
 - Edits to drafts are not noted (nothing the public sees changed), nor is anything when warming
   is off (DJANGO_WARM_PAGES=0); then no extra query is made either.
@@ -25,7 +26,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.tasks import task
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
+from django.tasks.backends.immediate import ImmediateBackend
 
 from . import sharedcache
 from .versioning import current_version
@@ -51,7 +53,13 @@ WAS_PUBLISHED = "_warming_was_published"  # set on a Resolution instance before 
 
 
 def enabled():
-    return settings.WARM_PAGES and isinstance(caches["default"], RedisCache)
+    """Only with a shared cache, and a worker of its own: the immediate backend would make the pages inside
+    the publisher's own request (hundreds of them, with that request's connection and thread)."""
+    return (
+        settings.WARM_PAGES
+        and isinstance(caches["default"], RedisCache)
+        and not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], ImmediateBackend)
+    )
 
 
 # --- Noting what a transaction touched ------------------------------------------------------------
@@ -67,10 +75,17 @@ class _PendingWarm:
     def __call__(self):
         self.queued = True
         try:
-            token, _changed = current_version()
-            warm_pages.enqueue(token, sorted(self.jurisdiction_ids))
+            # The committed version from its row: the cache's copy may still be the old one (it is stored
+            # by a callback of this same commit, which may run after this one).
+            warm_pages.enqueue(committed_token(), sorted(self.jurisdiction_ids))
         except Exception:  # committed already: an unreachable queue only leaves the pages cold
             logger.exception("Could not queue the warming of pages for %s", sorted(self.jurisdiction_ids))
+
+
+def committed_token():
+    from .models import DataVersion
+
+    return DataVersion.objects.filter(pk=DataVersion.SINGLETON).values_list("token", flat=True).first()
 
 
 def note(jurisdiction_ids):

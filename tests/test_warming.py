@@ -163,6 +163,7 @@ def test_a_bulk_unpublish_warms_the_places_that_were_public(warming_on, queued):
     commit()
     [task] = queued()
     assert set(task.args[1]) == {r.jurisdiction_id for r in records}
+    assert task.args[0] == DataVersion.objects.get().token  # the version the update made, not the one before
 
 
 def test_nothing_is_queued_when_warming_is_off(warming_on, queued, settings):
@@ -175,22 +176,44 @@ def test_nothing_is_queued_when_warming_is_off(warming_on, queued, settings):
 # --- What the task does -------------------------------------------------------------------------------
 
 
-def test_after_the_task_the_pages_are_cached_for_the_new_version(warming_on):
-    city = PlaceFactory()
+def run_queued(queued):
+    """What the worker does: run each queued warming task (then forget them)."""
     with keep_connection():
-        record = ResolutionFactory(jurisdiction=city)
-        commit()  # the task runs here, at once
+        for result in queued():
+            warming.warm_pages.call(*result.args)
+    default_task_backend.clear()
+
+
+def test_after_the_task_the_pages_are_cached_for_the_new_version(warming_on, queued):
+    city = PlaceFactory()
+    record = ResolutionFactory(jurisdiction=city)
+    commit()
+    run_queued(queued)
     untouched = "/states/wy/"
     for address in expected_pages(city):
         assert is_warm(address), address
     assert not is_warm(untouched)
 
-    # The next change makes them cold, and its own task warm again.
-    with keep_connection():
-        record.title = "Renamed"
-        record.save()
-        commit()
+    # The next change makes them cold, and its own task warm again; so does a bulk update made
+    # outside any transaction of the caller's (its task carries the version it made).
+    record.title = "Renamed"
+    record.save()
+    commit()
+    run_queued(queued)
     assert is_warm(f"/states/al/{city.slug}/")
+    Resolution.objects.filter(pk=record.pk).update(title="Renamed again")
+    commit()
+    run_queued(queued)
+    assert is_warm(f"/states/al/{city.slug}/")
+
+
+def test_the_immediate_backend_never_warms_inside_the_publishers_request(warming_on, settings):
+    """Without a worker the pages would be made in the request that publishes, hundreds of them."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    assert not warming.enabled()
+    ResolutionFactory()
+    commit()
+    assert not is_warm("/")
 
 
 def test_a_task_for_an_older_version_warms_nothing(warming_on, queued):
