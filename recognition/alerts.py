@@ -675,7 +675,9 @@ class Blocks:
     def of(self, items):
         key = tuple(item.pk for item in items)
         if key not in self.drawn:
-            shown = [self.shown_by_item[pk] for pk in key] if self.shown_by_item is not None else entries(items)
+            shown = (
+                [self.shown_by_item[pk] for pk in key] if self.shown_by_item is not None else entries(items)
+            )
             context = {"entries": shown}
             self.drawn[key] = (
                 shown,

@@ -310,7 +310,7 @@ def national_card():
     """The national map by state status, with the legend's counts: the site's own card (three queries)."""
     states = _state_shapes()
     inputs = progress.status_inputs()
-    statuses = rules.state_statuses(inputs.measures, list(states))  # the drawn ones: 50 states and DC
+    statuses = rules.state_statuses(inputs.for_states, list(states))  # the drawn ones: 50 states and DC
     counts = rules.status_counts(statuses, rules.StateStatus)
     card = Card(accent=STATE_FILLS[rules.StateStatus.LAW])
     _draw_map(

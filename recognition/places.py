@@ -262,7 +262,9 @@ class Directory:
                 self.counties_by_state.setdefault(usps, []).append(entry)
         # Every key with its entry's position, in key order: the names beginning with what was typed are
         # one run of it (the type-ahead asks at every keystroke).
-        self.sorted_keys = sorted((key, index) for index, entry in enumerate(self.entries) for key in entry.keys)
+        self.sorted_keys = sorted(
+            (key, index) for index, entry in enumerate(self.entries) for key in entry.keys
+        )
 
     @classmethod
     def load(cls, usps=None):

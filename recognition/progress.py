@@ -71,14 +71,38 @@ def counted_measures(queryset=None, as_of=None):
 class StatusInputs:
     """What the status rules need for every state and county at once, and nothing more.
 
-    `measures` are not resolutions but the distinct combinations that decide a
-    status: a few thousand however many resolutions are recorded.
-    `local_acted` counts, per (state, level), the counties, places and districts
-    with an adopted, published measure: the same query gives both.
+    `state_measures` are not resolutions but the distinct combinations that decide
+    a state's own status: a few hundred however many resolutions are recorded.
+    `local_rows` say which counties, places and districts adopted a measure, per
+    county (rows of `acted_locally`); `local_acted` counts them per (state, level).
     """
 
-    measures: list
+    state_measures: list
+    local_rows: list
     local_acted: dict
+
+    @property
+    def measures(self):
+        """The state measures and one stand-in per county and way it acted: what the rules need to name
+        the measures behind every state's and county's status."""
+        return self.state_measures + local_stand_ins(self.local_rows)
+
+    @property
+    def for_states(self):
+        """The state measures and one stand-in per state where a local jurisdiction acted: all every
+        state's status needs (a state's local action is one status, whichever county it was in)."""
+        one_per_state = {}
+        for row in self.local_rows:
+            one_per_state.setdefault(row[1], row)
+        return self.state_measures + local_stand_ins(one_per_state.values())
+
+    def acted_counties(self):
+        """(FIPS of the counties that adopted a measure themselves, FIPS of those where a city, town or
+        district did): all every county's colour and coverage need."""
+        county_acted, locality_acted = set(), set()
+        for level, _usps, fips, _jurisdictions in self.local_rows:
+            (county_acted if level == Level.COUNTY else locality_acted).add(fips)
+        return county_acted, locality_acted
 
     def local_acted_by_level(self):
         """{level: jurisdictions that acted}, every local level present."""
@@ -123,7 +147,7 @@ def status_inputs(as_of=None):
     local_acted = {}
     for level, usps, _county_fips, jurisdictions in local_rows:
         local_acted[(usps, level)] = local_acted.get((usps, level), 0) + jurisdictions
-    return StatusInputs(rules.measures_from_rows(rows) + local_stand_ins(local_rows), local_acted)
+    return StatusInputs(rules.measures_from_rows(rows), local_rows, local_acted)
 
 
 # Stand-ins are values (two are equal whenever their fields are): each process makes each one once.
@@ -293,14 +317,13 @@ def national_progress(latest_count=6, with_county_layer=False, as_of=None):
         )
     )
     inputs = status_inputs(as_of)
-    measures = inputs.measures
-    results = rules.state_results(measures, [s.usps for s in states])
+    results = rules.state_results(inputs.for_states, [s.usps for s in states])
     regions = _state_regions(states, results)
     fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
     state_status = {usps: result.status for usps, result in results.items()}
-    county_results = rules.county_results(measures, fips_by_state, state_status)
-    county_status = {fips: result.status for fips, result in county_results.items()}
-    county_coverage = {fips: result.coverage for fips, result in county_results.items()}
+    standings = rules.county_standings(fips_by_state, state_status, *inputs.acted_counties())
+    county_status = {fips: status for fips, (status, _coverage) in standings.items()}
+    county_coverage = {fips: coverage for fips, (_status, coverage) in standings.items()}
     state_regions = [r for r in regions if not r.jurisdiction.is_territory]
     county_regions, county_table = (
         _county_layer(state_regions, county_status, county_shapes) if with_county_layer else ([], [])

@@ -23,7 +23,8 @@ and `Status` values), so this module imports nothing from Django.
 """
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 # The model's choice values, spelled out so this module stays importable
@@ -322,6 +323,37 @@ def state_deciding_measures(
 _STATEWIDE = (StateStatus.LAW, StateStatus.RESOLUTION)
 
 
+def county_standings(
+    county_fips_by_state: Mapping[str, Iterable[str]],
+    state_status: Mapping[str, StateStatus | str],
+    county_acted: Container[str],
+    locality_acted: Container[str],
+) -> dict[str, tuple[CountyStatus, Coverage]]:
+    """Every listed county's colour and coverage, by `county_standing`.
+
+    `county_acted`: the FIPS of the counties that adopted a measure themselves;
+    `locality_acted`: those where a city, town or district did. What a map needs
+    when it names no measure. Most counties acted on nothing: they stand as their
+    state leaves them, decided once per state (a national map has 3,200 counties).
+    """
+    standings = {}
+    for usps, fips_list in county_fips_by_state.items():
+        state = StateStatus(state_status.get(usps, StateStatus.NONE))
+        as_the_state_leaves_it = county_standing(county_acted=False, locality_acted=False, state_status=state)
+        for fips in fips_list:
+            county, locality = fips in county_acted, fips in locality_acted
+            standings[fips] = (
+                county_standing(county_acted=county, locality_acted=locality, state_status=state)
+                if county or locality
+                else as_the_state_leaves_it
+            )
+    return standings
+
+
+# The state status that colours a county by its state (its deciding measures are the state's).
+_BY_THE_STATE = {CountyStatus.STATE: StateStatus.LAW, CountyStatus.RESOLUTION: StateStatus.RESOLUTION}
+
+
 def county_results(
     measures: Iterable[Measure],
     county_fips_by_state: Mapping[str, Iterable[str]],
@@ -342,22 +374,23 @@ def county_results(
             local.setdefault((m.county_fips, status), []).append(m)
         elif m.state in county_fips_by_state and (status := state_status_of(m)) in _STATEWIDE:
             statewide.setdefault((m.state, status), []).append(m)
-
-    results = {}
-    for fips, usps in state_of.items():
-        state = StateStatus(state_status.get(usps, StateStatus.NONE))
-        status, coverage = county_standing(
-            county_acted=(fips, CountyStatus.COUNTY) in local,
-            locality_acted=(fips, CountyStatus.PLACE) in local,
-            state_status=state,
-        )
+    standings = county_standings(
+        county_fips_by_state,
+        state_status,
+        {fips for fips, status in local if status == CountyStatus.COUNTY},
+        {fips for fips, status in local if status == CountyStatus.PLACE},
+    )
+    results, shared = {}, {}
+    for fips, standing in standings.items():
+        status, coverage = standing
         if status in (CountyStatus.COUNTY, CountyStatus.PLACE):
-            deciding = local[(fips, status)]
-        elif status in (CountyStatus.STATE, CountyStatus.RESOLUTION):
-            deciding = statewide.get((usps, state), ())
-        else:
-            deciding = ()
-        results[fips] = CountyResult(status, coverage, tuple(deciding))
+            results[fips] = CountyResult(status, coverage, tuple(local[(fips, status)]))
+            continue
+        usps = state_of[fips]
+        if (usps, standing) not in shared:
+            deciding = statewide.get((usps, _BY_THE_STATE[status]), ()) if status in _BY_THE_STATE else ()
+            shared[(usps, standing)] = CountyResult(status, coverage, tuple(deciding))
+        results[fips] = shared[(usps, standing)]
     return results
 
 
@@ -381,8 +414,9 @@ def status_counts[S: _RankedStatus](
     """
     values = statuses.values() if isinstance(statuses, Mapping) else statuses
     counts: dict[S, int] = dict.fromkeys(status_type, 0)
-    for value in values:
-        counts[status_type(value)] += 1
+    # Counted as given, then each distinct value checked once (a national map counts 3,200 counties).
+    for value, n in Counter(values).items():
+        counts[status_type(value)] += n
     return counts
 
 

@@ -12,8 +12,6 @@ from django.db import connection
 
 from .models import CountyTally, Level, YearTally
 
-LEVEL_COLUMNS = ((Level.COUNTY, "counties"), (Level.PLACE, "places"), (Level.DISTRICT, "districts"))
-
 
 def kept():
     """Whether this database keeps the tallies (PostgreSQL, with its triggers)."""
@@ -27,12 +25,17 @@ def local_acted(state=None):
     if state is not None:
         rows = rows.filter(usps=state)
     found = []
-    for usps, fips, *counts in rows.values_list("usps", "fips", *(column for _, column in LEVEL_COLUMNS)):
-        found.extend(
-            (level, usps, fips or None, count)
-            for (level, _), count in zip(LEVEL_COLUMNS, counts, strict=True)
-            if count
-        )
+    # Written out, not zipped per row: the national map reads every county's row on each cold request.
+    for usps, fips, counties, places, districts in rows.values_list(
+        "usps", "fips", "counties", "places", "districts"
+    ):
+        fips = fips or None
+        if counties:
+            found.append((Level.COUNTY, usps, fips, counties))
+        if places:
+            found.append((Level.PLACE, usps, fips, places))
+        if districts:
+            found.append((Level.DISTRICT, usps, fips, districts))
     return found
 
 

@@ -53,6 +53,22 @@ def test_status_inputs_decide_every_state_and_county_as_every_resolution_would(d
     assert len(progress.status_inputs().measures) < len(every_resolution)
 
 
+def test_the_national_maps_reduced_inputs_decide_as_every_resolution_would(dataset):
+    # What the home page reads: the states from the state measures and one local stand-in per state, the
+    # counties from which ones acted (themselves, or through a city or district).
+    inputs = progress.status_inputs()
+    codes = list(Jurisdiction.objects.states().values_list("usps", flat=True))
+    fips_by_state, _, _ = progress.county_index()
+    states = rules.state_statuses(inputs.for_states, codes)
+    standings = rules.county_standings(fips_by_state, states, *inputs.acted_counties())
+    every_resolution = progress.counted_measures()
+    expected_counties = rules.county_results(every_resolution, fips_by_state, states)
+
+    assert states == statuses_from(every_resolution)[0]
+    assert standings == {fips: (r.status, r.coverage) for fips, r in expected_counties.items()}
+    assert len(inputs.for_states) < len(inputs.measures)
+
+
 def test_local_jurisdictions_that_acted_are_counted_once_each(dataset):
     def acted():
         return set(

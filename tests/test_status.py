@@ -408,6 +408,47 @@ def test_one_pass_agrees_with_the_rules_read_literally(ms):
     assert state_statuses((m for m in ms), STATES) == state_statuses(ms, STATES)
 
 
+@given(st.lists(measures(), max_size=12))
+def test_county_results_agree_with_the_coverage_rule_read_literally(ms):
+    # Each county read on its own from the rule's text: its colour, whether its people are covered, and
+    # the measures behind the colour (in the order given).
+    states = state_statuses(ms, STATES)
+    counted = [m for m in ms if m.published and m.status != "failed"]
+    law_kinds, resolution_kinds = (
+        {"statute", "executive_order", "bill"},
+        {"resolution", "proclamation", "ordinance"},
+    )
+
+    def literal(usps, fips):
+        own = [m for m in counted if m.level == "county" and m.county_fips == fips and m.status == "adopted"]
+        localities = [
+            m
+            for m in counted
+            if m.level in ("place", "district") and m.county_fips == fips and m.status == "adopted"
+        ]
+        at_state = [m for m in counted if m.level == "state" and m.state == usps and m.status == "adopted"]
+        if own:
+            return "county", "covered", own
+        law = states[usps] == "law"
+        if localities:
+            return "place", "covered" if law else "partly", localities
+        if law:
+            return "state", "covered", [m for m in at_state if m.kind in law_kinds]
+        if states[usps] == "resolution":
+            return "resolution", "resolution", [m for m in at_state if m.kind in resolution_kinds]
+        return "none", "none", []
+
+    got = county_results(ms, COUNTIES, states)
+    expected = {fips: literal(usps, fips) for usps, fips_list in COUNTIES.items() for fips in fips_list}
+    assert {
+        fips: (result.status, result.coverage, [m.id for m in result.deciding])
+        for fips, result in got.items()
+    } == {
+        fips: (status, coverage, [m.id for m in deciding])
+        for fips, (status, coverage, deciding) in expected.items()
+    }
+
+
 def test_field_names_are_a_valid_values_list_query():
     # Building the query resolves every name (a typo raises FieldError) without touching the database.
     query = models.Resolution.objects.values_list(*MEASURE_FIELDS, *DISPLAY_FIELDS).query

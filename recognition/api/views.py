@@ -172,12 +172,15 @@ def state_rows(request, as_of=None):
         )
     )
     inputs = progress.status_inputs(as_of)
-    results = rules.state_results(inputs.measures, [state.usps for state in states])
+    results = rules.state_results(inputs.for_states, [state.usps for state in states])
     state_status = {usps: result.status for usps, result in results.items()}
     fips_by_state, county_population, _ = progress.county_index(with_territories=True)
-    counties = rules.county_results(inputs.measures, fips_by_state, state_status)
+    counties = rules.county_standings(fips_by_state, state_status, *inputs.acted_counties())
     coverage = progress.population_coverage(
-        states, state_status, {fips: r.coverage for fips, r in counties.items()}, county_population
+        states,
+        state_status,
+        {fips: coverage for fips, (_status, coverage) in counties.items()},
+        county_population,
     ).states
     local_acted = inputs.local_acted_by_state()
     own = Resolution.objects.published() if as_of is None else Resolution.objects.published().dated_by(as_of)
