@@ -18,14 +18,12 @@ from django.utils.functional import cached_property
 from .models import (
     Action,
     ActionClassification,
-    Jurisdiction,
     Kind,
     LegislativeSession,
     Level,
     Resolution,
     Stage,
     Status,
-    in_states,
     state_code_expression,
     stored_state,
 )
@@ -63,14 +61,7 @@ class StateFilter(django_filters.MultipleChoiceFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        codes = [code.upper() for code in value]
-        if stored_state():
-            # Stored on each measure and indexed in the list's order: a state's first page is read in
-            # order, not gathered from its jurisdictions and sorted.
-            return queryset.filter(state_usps__in=codes)
-        # The jurisdictions first (a few hundred ids per state), then the measures by their foreign key.
-        inside = Jurisdiction.objects.filter(in_states(codes))
-        return queryset.filter(jurisdiction__in=inside.values("pk"))
+        return queryset.in_states(value)
 
 
 class SessionFilter(django_filters.ModelChoiceFilter):

@@ -33,6 +33,7 @@ from simple_history.models import HistoricalRecords
 
 from . import past, stages, warming
 from .dates import PartialDateDescriptor, Precision
+from .reversing import repeated_reverse
 from .versioning import bump_data_version
 
 
@@ -243,9 +244,8 @@ class Jurisdiction(models.Model):
             return reverse("recognition:state", kwargs={"usps": self.usps.lower()})
         if self.level == Level.NATION:
             return reverse("recognition:nation")
-        return reverse(
-            "recognition:jurisdiction",
-            kwargs={"usps": self.parent.usps.lower(), "slug": self.slug},
+        return repeated_reverse(
+            "recognition:jurisdiction", [("usps", self.parent.usps.lower())], slug=("slug", self.slug)
         )
 
     def unused_slug(self):
@@ -451,7 +451,16 @@ class ResolutionQuerySet(PublicDataQuerySet):
 
     def in_state(self, usps):
         """Measures by the state itself and by anything inside it."""
-        return self.filter(in_states([usps], "jurisdiction__"))
+        return self.in_states([usps])
+
+    def in_states(self, codes):
+        """Measures by these states (USPS codes) and by anything inside them."""
+        if stored_state():
+            # Stored on each measure and indexed in the lists' order: a state's newest are read in order,
+            # not gathered from its jurisdictions and sorted.
+            return self.filter(state_usps__in=[code.upper() for code in codes])
+        # The jurisdictions first (a few hundred ids per state), then the measures by their foreign key.
+        return self.filter(jurisdiction__in=Jurisdiction.objects.filter(in_states(codes)).values("pk"))
 
     def with_jurisdiction(self):
         """What every listing shows: the jurisdiction, its state and the session, in the same query."""
@@ -755,7 +764,7 @@ class Resolution(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("recognition:resolution", kwargs={"pk": self.pk})
+        return repeated_reverse("recognition:resolution", pk=("int", self.pk))
 
     def get_preview_url(self):
         """The draft on its public template, for staff (the public address answers 404 until published)."""

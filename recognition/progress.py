@@ -24,7 +24,7 @@ from .charts import cumulative_timeline
 from .dates import PartialDate
 from .geography import shared_borders
 from .geography_loader import STATES_ATLAS
-from .models import Action, Jurisdiction, Kind, Level, Resolution, Source, Status, in_states
+from .models import Action, Jurisdiction, Kind, Level, Resolution, Source, Status
 
 STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
 
@@ -763,7 +763,7 @@ def neighboring_counties(county):
     if not counties:
         return Neighbors([])
     codes = sorted({c.parent.usps for c in counties})
-    measures = counted_measures(Resolution.objects.published().filter(in_states(codes, "jurisdiction__")))
+    measures = counted_measures(Resolution.objects.published().in_states(codes))
     state_status = {usps: result.status for usps, result in rules.state_results(measures, codes).items()}
     fips_by_state = {}
     for c in counties:
@@ -1070,7 +1070,7 @@ def neighboring_states(state):
         return []
     codes = [s.usps for s in states]
     # Local measures too: a state where only a county acted is "local action only", not "no recognition".
-    measures = counted_measures(Resolution.objects.published().filter(in_states(codes, "jurisdiction__")))
+    measures = counted_measures(Resolution.objects.published().in_states(codes))
     results = rules.state_results(measures, codes)
     return [Region(s, results[s.usps].status, results[s.usps].deciding) for s in states]
 
