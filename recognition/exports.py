@@ -477,7 +477,13 @@ def _line_expression(url_template, today, *, staff):
 
 # Settings for the export's transaction only. JIT compiling the big query cost more than it saved; every
 # row is read, so the plan is made for all of them (one quick to its first rows was ~20% slower in all).
-_EXPORT_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('cursor_tuple_fraction', '1', true)"
+# The two timeouts bound what a download holds the database for (see `_database_lines`).
+EXPORT_IDLE_TIMEOUT = "30s"
+EXPORT_STATEMENT_TIMEOUT = "60s"
+_EXPORT_SETTINGS = (
+    "SELECT set_config('jit', 'off', true), set_config('cursor_tuple_fraction', '1', true), "
+    "set_config('idle_in_transaction_session_timeout', %s, true), set_config('statement_timeout', %s, true)"
+)
 
 
 def _database_lines(queryset, absolute_url, *, staff):
@@ -486,6 +492,15 @@ def _database_lines(queryset, absolute_url, *, staff):
     The cursor is read inside a transaction, which scopes the settings (a connection pooler hands the
     connection on unchanged) and spares the WITH HOLD cursor Django declares outside one, whose whole
     result PostgreSQL copies aside when the statement commits.
+
+    That transaction lasts as long as the download, and while it is open its snapshot keeps VACUUM from
+    cleaning up and its lock queues a migration (and everything behind that). So it is bounded: a client
+    that stops reading for EXPORT_IDLE_TIMEOUT (the transaction idle between two batches) has its
+    connection ended by PostgreSQL, and a batch that takes more than EXPORT_STATEMENT_TIMEOUT to read is
+    cancelled. Either way the next batch raises: the server breaks the response off (the client sees a
+    cut download, never a CSV that looks whole), and Django drops the broken connection at the end of
+    the request. A client that keeps reading, however slowly, still holds the transaction (PostgreSQL 15
+    has no limit on a transaction's whole length).
     """
     url_template = _record_url_template(absolute_url)
     if "state_code" not in queryset.query.annotations:
@@ -495,7 +510,7 @@ def _database_lines(queryset, absolute_url, *, staff):
     header = csv.writer(_Echo()).writerow(STAFF_HEADER if staff else HEADER)
     with _transaction(queryset.db):
         with connections[queryset.db].cursor() as cursor:
-            cursor.execute(_EXPORT_SETTINGS)
+            cursor.execute(_EXPORT_SETTINGS, [EXPORT_IDLE_TIMEOUT, EXPORT_STATEMENT_TIMEOUT])
         rows = lines.iterator(chunk_size=CSV_CHUNK_SIZE)
         try:
             batches = itertools.batched(rows, CSV_CHUNK_SIZE)

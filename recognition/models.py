@@ -75,10 +75,12 @@ class PublicDataQuerySet(models.QuerySet):
             return super().update(**kwargs)
         # One transaction even in autocommit: the warming is queued when it commits, after the new version.
         with transaction.atomic():
-            warming.note_rows(self, kwargs)
+            moving = warming.note_rows(self, kwargs)
             changed = super().update(**kwargs)
             if changed:
                 bump_data_version()
+            if moving:  # and where they went
+                warming.note_pks(self.model, moving)
         return changed
 
     update.alters_data = True
@@ -110,8 +112,9 @@ class PublicDataQuerySet(models.QuerySet):
                 _in_bulk_update.reset(token)
             if changed:
                 bump_data_version()
-                if "published" in fields:
-                    warming.note_objects(self.model, objs)  # as they are: a row published here is public now
+                if "published" in fields or warming.moves(self.model, fields):
+                    # as they are: a row published here is public now, a row moved here shows here now
+                    warming.note_objects(self.model, objs)
         return changed
 
 

@@ -49,7 +49,8 @@ PLACE_PATHS = {
     "Source": ("resolution__jurisdiction_id", "resolution__published"),
     "Action": ("resolution__jurisdiction_id", "resolution__published"),
 }
-WAS_PUBLISHED = "_warming_was_published"  # set on a Resolution instance before it is saved as a draft
+# Set on a Resolution instance before it is saved: (its jurisdiction, published) until then.
+WAS = "_warming_was"
 
 
 def enabled():
@@ -103,11 +104,12 @@ def note(jurisdiction_ids):
 
 
 def resolution_saving(sender, instance, raw=False, **kwargs):
-    """pre_save: a record saved as a draft was public until now if it was published (an unpublish)."""
-    if raw or not enabled() or instance.published or instance.pk is None:
+    """pre_save: where the record was public until now, if it was: a record unpublished, or moved to
+    another jurisdiction, leaves its old place's pages stale too. One query."""
+    if raw or not enabled() or instance.pk is None:
         return
-    was_published = sender.objects.filter(pk=instance.pk, published=True).exists()
-    setattr(instance, WAS_PUBLISHED, was_published)
+    row = sender.objects.filter(pk=instance.pk).values_list("jurisdiction_id", "published").first()
+    setattr(instance, WAS, row)
 
 
 def row_changed(sender, instance, raw=False, **kwargs):
@@ -117,9 +119,11 @@ def row_changed(sender, instance, raw=False, **kwargs):
     from .models import Action, Jurisdiction, Resolution, Source
 
     if isinstance(instance, Resolution):
-        public = instance.published or getattr(instance, WAS_PUBLISHED, False)
-        place = instance.jurisdiction_id
-    elif isinstance(instance, (Action, Source)):
+        was_at, was_published = instance.__dict__.pop(WAS, None) or (None, False)
+        note({instance.jurisdiction_id} if instance.published else set())
+        note({was_at} if was_published else set())
+        return
+    if isinstance(instance, (Action, Source)):
         row = (
             Resolution.objects.filter(pk=instance.resolution_id)
             .values_list("jurisdiction_id", "published")
@@ -134,23 +138,46 @@ def row_changed(sender, instance, raw=False, **kwargs):
         note({place})
 
 
+def moves(model, fields):
+    """Whether writing `fields` can move a row of `model` to another jurisdiction (its own, or that of
+    the record it belongs to): then the pages of both places are stale."""
+    place_path, _published_path = PLACE_PATHS[model.__name__]
+    if place_path == "pk":
+        return False
+    field = place_path.split("__")[0].removesuffix("_id")
+    return any(name.removesuffix("_id") == field for name in fields)
+
+
 def note_rows(queryset, changes=None):
     """Before (or after) a bulk write of these rows: note the jurisdictions of those the public sees,
-    or will see when `changes` publishes them. One query."""
+    or will see when `changes` publishes them. One query.
+
+    When `changes` can move them to another jurisdiction, returns the ids of the rows the public will
+    see, for the caller to note again after the write (their new places): a second query."""
     if not enabled():
-        return
+        return None
+    changes = changes or {}
     place_path, published_path = PLACE_PATHS[queryset.model.__name__]
-    publishing = published_path == "published" and bool((changes or {}).get("published"))
+    publishing = published_path == "published" and bool(changes.get("published"))
     if published_path is not None and not publishing:
         queryset = queryset.filter(**{published_path: True})
     note(set(queryset.order_by().values_list(place_path, flat=True).distinct()))
+    unpublishing = published_path == "published" and "published" in changes and not changes["published"]
+    if unpublishing or not moves(queryset.model, changes):
+        return None
+    return list(queryset.order_by().values_list("pk", flat=True))
 
 
 def note_objects(model, objs):
     """After bulk_create or bulk_update: the written rows as they now stand (in batches)."""
+    note_pks(model, [obj.pk for obj in objs])
+
+
+def note_pks(model, pks):
+    """These rows as they now stand (in batches)."""
     if not enabled():
         return
-    pks = [obj.pk for obj in objs if obj.pk is not None]
+    pks = [pk for pk in pks if pk is not None]
     for start in range(0, len(pks), 2000):
         note_rows(model._default_manager.filter(pk__in=pks[start : start + 2000]))
 

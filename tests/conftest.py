@@ -88,6 +88,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_population", verbosity=0)
 
 
+@pytest.fixture
+def reload_reference_data_afterwards(django_db_blocker):
+    """After the transactional database's flush (so: request this before `transactional_db`), load again what
+    tests/conftest.py loads once per session, and the staff roles migration 0003 made, for the tests after."""
+    yield
+    with django_db_blocker.unblock():
+        call_command("load_geography", verbosity=0)
+        call_command("load_population", verbosity=0)
+        roles.sync_roles()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Test accounts use a cheap hasher: the real one is slow on purpose (a sign-in test signs in often)."""

@@ -18,8 +18,6 @@ import redis
 from django.core.management import call_command
 from django.db import connection
 
-from recognition import roles
-
 ROOT = Path(__file__).resolve().parent.parent
 STARTER_DATASET = "recognition/data/starter_dataset.csv"
 
@@ -101,17 +99,6 @@ def snapshot(settings_dict, name):
         "constraints": constraints,
         "ordered": ordered,
     }
-
-
-@pytest.fixture
-def reload_reference_data_afterwards(django_db_blocker):
-    """After the transactional database's flush (so: request this before `transactional_db`), load again what
-    tests/conftest.py loads once per session, and the staff roles migration 0003 made, for the tests after."""
-    yield
-    with django_db_blocker.unblock():
-        call_command("load_geography", verbosity=0)
-        call_command("load_population", verbosity=0)
-        roles.sync_roles()
 
 
 @pytest.fixture

@@ -9,9 +9,14 @@ missing values, several sources or none.
 import csv
 import datetime
 import io
+import time
+from io import BytesIO
+from wsgiref.util import setup_testing_defaults
 
+import psycopg2
 import pytest
-from django.db import transaction
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -253,3 +258,85 @@ def test_a_download_cut_short_leaves_the_connection_usable(starter_dataset):
     database, python = both(ResolutionFilter({}).qs, "http://testserver")
     assert database == python
     assert python.count(b"\r\n") > 1
+
+
+def export_backend_gone(pid):
+    """Whether PostgreSQL has ended backend `pid`, asked on a connection of its own (polled: nothing else
+    tells when the server's timer fires)."""
+    settings_dict = connection.settings_dict
+    observer = psycopg2.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        host=settings_dict.get("HOST") or None,
+        port=settings_dict.get("PORT") or None,
+    )
+    observer.autocommit = True  # pg_stat_activity is read once per transaction
+    deadline = time.monotonic() + 20
+    try:
+        with observer.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+                if not cursor.fetchone()[0]:
+                    return True
+                time.sleep(0.02)
+        return False
+    finally:
+        observer.close()
+
+
+def show(*names):
+    with connection.cursor() as cursor:
+        found = []
+        for name in names:
+            cursor.execute(f"SHOW {name}")
+            found.append(cursor.fetchone()[0])
+        return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_download_left_unread_loses_its_connection_and_holds_nothing(
+    reload_reference_data_afterwards, transactional_db, monkeypatch
+):
+    """The export's transaction lasts as long as its download: a client that stops reading has it ended by
+    PostgreSQL after the idle timeout (set for that transaction only). The download breaks off with an
+    error, the process drops the dead connection at the request's end, and the next request is served."""
+    monkeypatch.setattr(exports, "CSV_CHUNK_SIZE", 3)
+    monkeypatch.setattr(exports, "EXPORT_IDLE_TIMEOUT", "100ms")
+    for _ in range(10):
+        ResolutionFactory()
+    defaults = show("idle_in_transaction_session_timeout", "statement_timeout")
+
+    def download():
+        environ = {"PATH_INFO": CSV_URL, "HTTP_HOST": "testserver", "wsgi.input": BytesIO()}
+        setup_testing_defaults(environ)
+        status = []
+        body = WSGIHandler()(environ, lambda answer, headers, exc_info=None: status.append(answer))
+        return status, body
+
+    status, body = download()
+    chunks = iter(body)
+    assert next(chunks).startswith(b"\xef\xbb\xbfid,")
+    assert status == ["200 OK"]
+    # Inside the export's transaction (the generator waits between two batches).
+    assert show("idle_in_transaction_session_timeout", "statement_timeout") == ["100ms", "1min"]
+    export_pid = connection.connection.get_backend_pid()
+    assert export_backend_gone(export_pid)
+    with pytest.raises(DatabaseError):
+        for _chunk in chunks:
+            pass
+    body.close()  # the server ends the request
+    # The dead connection was replaced (Django reconnects as the export's transaction ends, or drops it at
+    # the request's end): the next query of this process is answered.
+    assert Resolution.objects.count() == 10
+    assert connection.connection.get_backend_pid() != export_pid
+
+    monkeypatch.setattr(exports, "EXPORT_IDLE_TIMEOUT", "30s")
+    status, body = download()
+    served = b"".join(body)
+    body.close()
+    assert status == ["200 OK"]
+    python = text(exports.python_csv_lines(ResolutionFilter({}).qs, lambda path: "http://testserver" + path))
+    assert served == python and served.count(b"\r\n") == 11
+    # The timeouts were the export transaction's alone.
+    assert show("idle_in_transaction_session_timeout", "statement_timeout") == defaults

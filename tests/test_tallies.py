@@ -272,3 +272,125 @@ def test_a_restored_or_migrated_database_is_counted_from_scratch(world):
     with connection.cursor() as cursor:
         cursor.execute("SELECT recognition_facets_rebuild()")
     assert kept_facets() == facets == expected_facets()
+
+
+TALLY_TABLES = (
+    "recognition_facettally",
+    "recognition_jurisdictiontally",
+    "recognition_yeartally",
+    "recognition_countytally",
+)
+
+
+def row_versions():
+    """Every tally row's physical version: a row written (or locked) since has another ctid, xmin or xmax."""
+    with connection.cursor() as cursor:
+        found = {}
+        for table in TALLY_TABLES:
+            cursor.execute(f"SELECT ctid::text, xmin::text, xmax::text FROM {table}")  # noqa: S608
+            found[table] = sorted(cursor.fetchall())
+        return found
+
+
+def test_an_edit_of_anything_the_tallies_do_not_count_leaves_their_rows_alone(world):
+    """A title edit took every tally row it passed through away and back (-1, +1): a write and a row lock,
+    which two such edits at once could wait on each other for. Now nothing that nets to zero is written."""
+    for where in jurisdictions(world):
+        ResolutionFactory(jurisdiction=where)
+    before = row_versions()
+    assert all(before.values())
+    with transaction.atomic():  # a subtransaction: any row it wrote would carry its own xmin
+        measure = Resolution.objects.order_by("pk").first()
+        measure.title = "Another title"
+        measure.save()
+        Resolution.objects.update(summary="Edited in bulk")
+        assert row_versions() == before
+    assert kept() == expected()
+    assert kept_facets() == expected_facets()
+
+
+def other_connection():
+    """A connection of its own to the test database (its locks are another transaction's)."""
+    import psycopg2
+
+    settings_dict = connection.settings_dict
+    return psycopg2.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        host=settings_dict.get("HOST") or None,
+        port=settings_dict.get("PORT") or None,
+    )
+
+
+def blocked_by(observer, pid, thread):
+    """Whether a backend comes to wait for a lock `pid` holds while `thread` runs (polled: the waiter gives
+    no other sign)."""
+    import time
+
+    deadline = time.monotonic() + 20
+    with observer.cursor() as cursor:
+        while time.monotonic() < deadline and thread.is_alive():
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [pid]
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [("recognition_facettally", "state"), ("recognition_jurisdictiontally", "jurisdiction_id")],
+)
+def test_a_move_takes_its_tally_row_locks_in_key_order(
+    reload_reference_data_afterwards, transactional_db, table, key
+):
+    """Two moves in opposite directions deadlocked when each locked the row it left before the row it
+    reached. With every row taken in key order, a move from the higher key to the lower one waits for
+    the lower row (held here) before it touches the higher one."""
+    import threading
+
+    # The facets' key begins with the state (Alabama's rows before Texas's); the other's is the id.
+    low, high = get_county("01097"), get_county("48201")
+    if key == "jurisdiction_id":
+        low, high = sorted([low, high], key=lambda j: j.pk)
+    day = datetime.date(2020, 5, 4)  # the same facets but for the state
+    ResolutionFactory(jurisdiction=low, adopted_on=day)
+    moving = ResolutionFactory(jurisdiction=high, adopted_on=day)
+    low_key = low.parent.usps if key == "state" else low.pk
+    high_key = high.parent.usps if key == "state" else high.pk
+
+    holder, observer = other_connection(), other_connection()
+    observer.autocommit = True  # pg_stat_activity is read once per transaction
+    failure = []
+
+    def move():
+        try:
+            Resolution.objects.filter(pk=moving.pk).update(jurisdiction=low)
+        except Exception as error:  # noqa: BLE001 - reported by the test's thread
+            failure.append(error)
+        finally:
+            connection.close()
+
+    mover = threading.Thread(target=move)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE {key} = %s FOR UPDATE", [low_key])  # noqa: S608
+            assert cursor.rowcount >= 1
+        mover.start()
+        assert blocked_by(observer, holder.get_backend_pid(), mover), failure or "the move never waited"
+        with observer.cursor() as cursor:
+            # Fails at once (LockNotAvailable) if the move already holds the row it leaves.
+            cursor.execute(f"SELECT 1 FROM {table} WHERE {key} = %s FOR UPDATE NOWAIT", [high_key])  # noqa: S608
+            assert cursor.rowcount >= 1
+    finally:
+        holder.rollback()
+        mover.join(timeout=30)
+        holder.close()
+        observer.close()
+    assert not mover.is_alive()
+    assert not failure
+    assert kept() == expected()
+    assert kept_facets() == expected_facets()

@@ -166,6 +166,47 @@ def test_a_bulk_unpublish_warms_the_places_that_were_public(warming_on, queued):
     assert task.args[0] == DataVersion.objects.get().token  # the version the update made, not the one before
 
 
+@pytest.mark.parametrize("how", ["save", "update", "bulk_update"])
+def test_a_record_moved_to_another_jurisdiction_warms_the_pages_of_both(warming_on, queued, how):
+    """The old state's and county's pages listed it, the new ones list it now: all of them are stale."""
+    old, new = get_county(WYOMING_ALBANY), get_county(TEXAS_TRAVIS)
+    record = ResolutionFactory(jurisdiction=old)
+    draft = ResolutionFactory(jurisdiction=old, published=False)
+    commit()
+    default_task_backend.clear()
+    for moved in (record, draft):
+        moved.jurisdiction = new
+    if how == "save":
+        record.save()
+        draft.save()
+    elif how == "update":
+        Resolution.objects.filter(pk__in=[record.pk, draft.pk]).update(jurisdiction=new)
+    else:
+        Resolution.objects.bulk_update([record, draft], ["jurisdiction"])
+    commit()
+    [task] = queued()
+    assert set(task.args[1]) == {old.pk, new.pk}
+    assert set(warming.pages(task.args[1])) == expected_pages(old, new)
+
+    draft.jurisdiction = old  # a draft moving back: nothing the public sees
+    draft.save()
+    commit()
+    assert len(queued()) == 1
+
+
+def test_a_record_unpublished_as_it_moves_warms_only_where_it_was_public(warming_on, queued):
+    old, new = get_county(WYOMING_ALBANY), get_county(TEXAS_TRAVIS)
+    record, other = ResolutionFactory(jurisdiction=old), ResolutionFactory(jurisdiction=old)
+    commit()
+    default_task_backend.clear()
+    record.jurisdiction, record.published = new, False
+    record.save()
+    Resolution.objects.filter(pk=other.pk).update(jurisdiction=new, published=False)
+    commit()
+    [task] = queued()
+    assert task.args[1] == [old.pk]
+
+
 def test_nothing_is_queued_when_warming_is_off(warming_on, queued, settings):
     settings.WARM_PAGES = False
     ResolutionFactory()
