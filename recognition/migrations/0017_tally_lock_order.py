@@ -163,7 +163,7 @@ def install(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("recognition", "0015_resolution_state_usps")]
+    dependencies = [("recognition", "0016_map_indexes")]
 
     # Backwards the functions stay as they are: they keep the same tallies, and 0014's and 0012's own
     # reversal drops them by name.
