@@ -234,14 +234,16 @@ class Jurisdiction(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
+        viewname, kwargs = self.page_route()
+        return reverse(viewname, kwargs=kwargs)
+
+    def page_route(self):
+        """(view name, arguments) of its page: what its address is reversed from."""
         if self.level == Level.STATE:
-            return reverse("recognition:state", kwargs={"usps": self.usps.lower()})
+            return "recognition:state", {"usps": self.usps.lower()}
         if self.level == Level.NATION:
-            return reverse("recognition:nation")
-        return reverse(
-            "recognition:jurisdiction",
-            kwargs={"usps": self.parent.usps.lower(), "slug": self.slug},
-        )
+            return "recognition:nation", {}
+        return "recognition:jurisdiction", {"usps": self.parent.usps.lower(), "slug": self.slug}
 
     def unused_slug(self):
         """A slug from the name that no other jurisdiction of the same parent has (the URL is /<usps>/<slug>/)."""
@@ -750,7 +752,12 @@ class Resolution(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("recognition:resolution", kwargs={"pk": self.pk})
+        viewname, kwargs = self.page_route()
+        return reverse(viewname, kwargs=kwargs)
+
+    def page_route(self):
+        """(view name, arguments) of its page: what its address is reversed from."""
+        return "recognition:resolution", {"pk": self.pk}
 
     def get_preview_url(self):
         """The draft on its public template, for staff (the public address answers 404 until published)."""
@@ -1540,4 +1547,6 @@ class FacetTally(models.Model):
     measures = models.IntegerField()  # as JurisdictionTally.adopted
 
     def __str__(self):
-        return f"{self.state} {self.level} {self.kind} {self.status} {self.stage} {self.year}: {self.measures}"
+        return (
+            f"{self.state} {self.level} {self.kind} {self.status} {self.stage} {self.year}: {self.measures}"
+        )
