@@ -5,7 +5,10 @@ address, or the same exception. The API's links are checked row by row against a
 here from each record's own fields.
 """
 
+import re
+
 import pytest
+from django.core.cache import cache
 from django.test import RequestFactory, override_settings
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 from hypothesis import given, settings
@@ -124,3 +127,28 @@ def test_every_action_in_the_api_links_to_its_measure(client):
         pk = actions[row["id"]].resolution_id
         assert row["resolution_url"] == f"http://testserver/resolutions/{pk}/"
         assert row["resolution_api_url"] == f"http://testserver/api/resolutions/{pk}/"
+
+
+ROW_LINKS = re.compile(r'<tr>\s*<td><a href="([^"]*)">[^<]*</a></td>\s*<td><a href="([^"]*)">')
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params", [{}, {"state": "AL"}, {"q": "county"}])
+def test_every_row_of_the_list_links_to_its_record_and_jurisdiction(client, starter_dataset, params):
+    for number in range(1, 4):
+        cache.clear()
+        response = client.get("/resolutions/", {**params, "page": number})
+        if response.status_code == 404:
+            break
+        records = Resolution.objects.select_related("jurisdiction__parent").in_bulk(
+            [record.pk for record in response.context["page_obj"]]
+        )
+        expected = [
+            (
+                page_of(records[record.pk].jurisdiction).removeprefix("http://testserver"),
+                f"/resolutions/{record.pk}/",
+            )
+            for record in response.context["page_obj"]
+        ]
+        assert expected
+        assert ROW_LINKS.findall(response.content.decode()) == expected
