@@ -217,6 +217,7 @@ class _Tally:
             ok_dates=ExpressionWrapper(years if years else Q(pk__isnull=False), BooleanField()),
         )
         sql, params = rows.query.sql_with_params()
+        narrowed = "state" in passes
 
         def others(*names):
             return " AND ".join(
@@ -238,12 +239,31 @@ class _Tally:
         ]
         # One grouped sum per facet over the same few thousand rows (a UNION ALL: each a scan and a small
         # hash, cheaper than crossing every row with every facet).
+        kept_rows, kept_params, whole = sql, params, ""
+        if narrowed:
+            # With states chosen, every facet but the states' own and the list of years counts only
+            # their rows (an index range, a few hundred rows): those two are summed in one pass over
+            # the whole tally, and the rest from the chosen states' rows alone.
+            kept_rows, kept_params = rows.filter(passes["state"]).query.sql_with_params()
+            groups = [group for group in groups if group[0] not in ("state", "years")]
+            whole = (
+                " UNION ALL SELECT * FROM ("
+                "SELECT CASE WHEN GROUPING(state) = 0 THEN 'state' ELSE 'years' END,"
+                " COALESCE(state, year::text),"
+                f" CASE WHEN GROUPING(state) = 0 THEN SUM(measures) FILTER (WHERE {others('state')})"
+                " ELSE SUM(measures) FILTER (WHERE year > 0) END AS measures"
+                f" FROM ({sql}) t GROUP BY GROUPING SETS ((state), (year))"
+                ") whole WHERE measures IS NOT NULL"
+            )
         union = " UNION ALL ".join(
             f"SELECT '{name}', {key}, SUM(measures) FROM t WHERE {kept} GROUP BY 2"
             for name, key, kept in groups
         )
         with connection.cursor() as cursor:
-            cursor.execute(f"WITH t AS MATERIALIZED ({sql}) {union}", params)
+            cursor.execute(
+                f"WITH t AS MATERIALIZED ({kept_rows}) {union}{whole}",
+                (*kept_params, *(params if narrowed else ())),
+            )
             sums = {}
             for facet, key, measures in cursor.fetchall():
                 sums.setdefault(facet, {})[key] = measures

@@ -310,10 +310,17 @@ class ActionFilter(django_filters.FilterSet):
 # (migration 0012 defines both: change them together).
 SEARCH_DOCUMENT_SQL = "recognition_resolution.search_document"
 # Jurisdiction names, matched as written (no stemming: "Mobile" is a name, not a verb).
-JURISDICTION_MATCH_SQL = (
-    "recognition_resolution.jurisdiction_id = ANY(ARRAY("
+_NAMED = (
     "SELECT j.id FROM recognition_jurisdiction j"
-    " WHERE to_tsvector('simple', j.name) @@ websearch_to_tsquery('simple', %s)))"
+    " WHERE to_tsvector('simple', j.name) @@ websearch_to_tsquery('simple', %s)"
+)
+# The same set twice, for the two plans PostgreSQL chooses between. `= ANY(ARRAY(...))` lets a rare word
+# be found from the index on jurisdiction_id (a bitmap beside the text's); but read row by row, as a
+# common word's newest matches are, it is a walk through the array, for "city" 16,000 ids a row. `IN`
+# before it is a hashed lookup that settles most rows at once. Two parameters: the words, twice.
+JURISDICTION_MATCH_SQL = (
+    f"(recognition_resolution.jurisdiction_id IN ({_NAMED})"
+    f" AND recognition_resolution.jurisdiction_id = ANY(ARRAY({_NAMED})))"
 )
 
 
@@ -382,6 +389,6 @@ def full_text_search(queryset, value):
         return queryset.none().annotate(rank=Value(0.0, output_field=FloatField()))
     query = "websearch_to_tsquery('english', %s)"
     in_document = RawSQL(f"{SEARCH_DOCUMENT_SQL} @@ {query}", [text], output_field=BooleanField())
-    in_name = RawSQL(JURISDICTION_MATCH_SQL, [text], output_field=BooleanField())
+    in_name = RawSQL(JURISDICTION_MATCH_SQL, [text, text], output_field=BooleanField())
     rank = RawSQL(f"ts_rank({SEARCH_DOCUMENT_SQL}, {query})", [text], output_field=FloatField())
     return queryset.filter(Q(in_document) | Q(in_name)).annotate(rank=rank)

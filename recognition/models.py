@@ -32,8 +32,8 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from . import past, stages, warming
+from .addresses import page_address
 from .dates import PartialDateDescriptor, Precision
-from .reversing import repeated_reverse
 from .versioning import bump_data_version
 
 
@@ -243,13 +243,15 @@ class Jurisdiction(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
+        return page_address(*self.page_route())
+
+    def page_route(self):
+        """(view name, arguments) of its page: what its address is reversed from."""
         if self.level == Level.STATE:
-            return reverse("recognition:state", kwargs={"usps": self.usps.lower()})
+            return "recognition:state", {"usps": self.usps.lower()}
         if self.level == Level.NATION:
-            return reverse("recognition:nation")
-        return repeated_reverse(
-            "recognition:jurisdiction", [("usps", self.parent.usps.lower())], slug=("slug", self.slug)
-        )
+            return "recognition:nation", {}
+        return "recognition:jurisdiction", {"usps": self.parent.usps.lower(), "slug": self.slug}
 
     def unused_slug(self):
         """A slug from the name that no other jurisdiction of the same parent has (the URL is /<usps>/<slug>/)."""
@@ -767,7 +769,11 @@ class Resolution(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return repeated_reverse("recognition:resolution", pk=("int", self.pk))
+        return page_address(*self.page_route())
+
+    def page_route(self):
+        """(view name, arguments) of its page: what its address is reversed from."""
+        return "recognition:resolution", {"pk": self.pk}
 
     def get_preview_url(self):
         """The draft on its public template, for staff (the public address answers 404 until published)."""

@@ -35,6 +35,7 @@ from . import (
     stages,
 )
 from . import status as rules
+from .addresses import Addresses
 from .filters import SEARCH_CAP, ActionFilter, ResolutionFilter
 from .forms import FollowForm, SubmissionForm
 from .models import Action, Frequency, Jurisdiction, Level, Resolution
@@ -274,10 +275,27 @@ def resolution_list(request):
         return render(request, template, context, status=404)
     context.update(
         page_obj=page,
+        rows=_listed(page),
         page_range=list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
         is_ranked=filterset.is_ranked,
     )
     return render(request, template, context)
+
+
+def _page_path(viewname, kwargs):
+    return reverse(viewname, kwargs=kwargs)
+
+
+def _listed(page):
+    """(record, its page, its jurisdiction's page) for each row: the addresses from one pattern per kind
+    (recognition/addresses.py), not two `reverse()` calls a row."""
+    addresses = Addresses()
+
+    def page_of(obj):
+        viewname, kwargs = obj.page_route()
+        return addresses(_page_path, viewname, kwargs)
+
+    return [(record, page_of(record), page_of(record.jurisdiction)) for record in page]
 
 
 def resolution_csv(request):

@@ -1,5 +1,6 @@
 """JSON shapes of the API. Every link is absolute; unknown values are null, never invented."""
 
+from django.urls import reverse as page_reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -7,6 +8,7 @@ from rest_framework.reverse import reverse
 
 from recognition import citations, stages
 from recognition import status as rules
+from recognition.addresses import Addresses
 from recognition.dates import Precision
 from recognition.models import (
     LOCAL_LEVELS,
@@ -43,6 +45,39 @@ USPS_SCHEMA = {
 
 def absolute(request, path):
     return request.build_absolute_uri(path) if request is not None else path
+
+
+class RequestAddresses:
+    """The addresses a response names, built for its request (recognition/addresses.py): one pattern per
+    kind of address rather than a `reverse()` per row."""
+
+    def __init__(self, request):
+        self.request = request
+        self.addresses = Addresses()
+
+    @classmethod
+    def of(cls, field):
+        """The one shared by every field of a serializer (they share its context: the request's)."""
+        context = field.context
+        found = context.get("_addresses")
+        if found is None:
+            found = context["_addresses"] = cls(context.get("request"))
+        return found
+
+    def page(self, obj):
+        """The object's page on this site (an object with `page_route`), absolute."""
+        viewname, kwargs = obj.page_route()
+        return self.addresses(self._page, viewname, kwargs)
+
+    def api(self, viewname, **kwargs):
+        """An API address, as DRF's `reverse` gives it for this request."""
+        return self.addresses(self._api, viewname, kwargs)
+
+    def _page(self, viewname, kwargs):
+        return absolute(self.request, page_reverse(viewname, kwargs=kwargs))
+
+    def _api(self, viewname, kwargs):
+        return reverse(viewname, kwargs=kwargs, request=self.request)
 
 
 def state_code(jurisdiction):
@@ -117,6 +152,8 @@ class AbsoluteURLField(serializers.Field):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, value):
+        if hasattr(value, "page_route"):
+            return RequestAddresses.of(self).page(value)
         return absolute(self.context.get("request"), value.get_absolute_url())
 
 
@@ -305,11 +342,11 @@ class ResolutionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_api_url(self, resolution):
-        return reverse("api:resolution", kwargs={"pk": resolution.pk}, request=self.context.get("request"))
+        return RequestAddresses.of(self).api("api:resolution", pk=resolution.pk)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_actions_api_url(self, resolution):
-        return f"{reverse('api:actions', request=self.context.get('request'))}?resolution={resolution.pk}"
+        return f"{RequestAddresses.of(self).api('api:actions')}?resolution={resolution.pk}"
 
 
 class ActionSerializer(serializers.ModelSerializer):
@@ -358,13 +395,11 @@ class ActionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_resolution_url(self, action):
-        return absolute(self.context.get("request"), action.resolution.get_absolute_url())
+        return RequestAddresses.of(self).page(action.resolution)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_resolution_api_url(self, action):
-        return reverse(
-            "api:resolution", kwargs={"pk": action.resolution_id}, request=self.context.get("request")
-        )
+        return RequestAddresses.of(self).api("api:resolution", pk=action.resolution_id)
 
 
 class StateCountsSerializer(serializers.Serializer):
