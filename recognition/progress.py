@@ -204,7 +204,7 @@ def county_index(with_shapes=False, with_territories=False):
     Returns ({usps: [fips, ...]}, {fips: population}, {fips: shape}); the shapes
     (half a megabyte in all) only when asked for.
     """
-    counties = Jurisdiction.objects.counties().exclude(fips=None)
+    counties = Jurisdiction.objects.counties().exclude(fips=None).order_by()  # no reader needs an order
     if not with_territories:
         counties = counties.filter(parent__is_territory=False)
     fields = ["parent__usps", "fips", "population"] + (["shape"] if with_shapes else [])
