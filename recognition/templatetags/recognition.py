@@ -92,9 +92,10 @@ def contact_email():
 
 
 @register.simple_tag
-def county_links(regions, link_target=""):
-    """A state map's counties, each a link named with its status: written here rather than by a template
-    loop (Texas has 254 counties, each six lookups: a third of its page's time)."""
+def map_links(regions, link_target=""):
+    """A map's states or counties, each a link named with its status (a region without a shape has
+    nothing to draw: no link). Written here rather than by a template loop: Texas has 254 counties,
+    each six lookups, which were a third of its page's time."""
     target = format_html(' target="{}"', link_target) if link_target else ""
     return format_html_join(
         "",
@@ -109,7 +110,7 @@ def county_links(regions, link_target=""):
 
 @register.simple_tag
 def county_table_rows(regions):
-    """A state's table of counties, a row each (as `county_links`, written here for speed)."""
+    """A state's table of counties, a row each (as `map_links`, written here for speed)."""
     return format_html_join(
         "",
         '<tr><th scope="row"><a href="{}">{}</a></th><td>{}</td><td>{}</td><td class="num">{}</td></tr>',
