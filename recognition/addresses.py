@@ -15,6 +15,7 @@ paths (a state page links its 254 counties from the map and from the table).
 
 import re
 
+from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 # The arguments this knows, each with what its converter accepts and a stand-in that it accepts too.
@@ -83,13 +84,17 @@ def _reverse(viewname, kwargs):
 
 
 _PAGE_ADDRESSES = {}
+# A deployment has one script prefix or a few; a proxy could send many (SCRIPT_NAME): kept to this many.
+_MOST_PREFIXES = 16
 
 
 def page_address(viewname, kwargs):
     """`reverse(viewname, kwargs=kwargs)`: the same string, the short way when it can be."""
-    where = (get_script_prefix(), get_urlconf())
+    where = (get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     addresses = _PAGE_ADDRESSES.get(where)
     if addresses is None:
+        if len(_PAGE_ADDRESSES) >= _MOST_PREFIXES:
+            _PAGE_ADDRESSES.clear()
         addresses = _PAGE_ADDRESSES.setdefault(where, Addresses())
     return addresses(_reverse, viewname, kwargs)
 

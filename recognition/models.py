@@ -463,7 +463,8 @@ class ResolutionQuerySet(PublicDataQuerySet):
         if stored_state():
             # Stored on each measure and indexed in the lists' order: a state's newest are read in order,
             # not gathered from its jurisdictions and sorted.
-            return self.filter(state_usps__in=[code.upper() for code in codes])
+            # No empty code: federal measures store '' (they are in no state).
+            return self.filter(state_usps__in=[code.upper() for code in codes if code])
         # The jurisdictions first (a few hundred ids per state), then the measures by their foreign key.
         return self.filter(jurisdiction__in=Jurisdiction.objects.filter(in_states(codes)).values("pk"))
 

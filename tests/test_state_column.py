@@ -115,6 +115,15 @@ def test_the_state_filter_finds_what_lies_in_the_state(world, client):
     assert not {r.pk for r in outside} & found
 
 
+def test_in_states_is_what_lies_in_those_states_and_nothing_for_no_state(world):
+    # The oracle: each measure's state read from its jurisdiction in Python.
+    measures = [ResolutionFactory(jurisdiction=where) for where in everywhere(world)]
+    for codes in (["AL"], ["tx"], ["AL", "TX"], [], [""], ["", "AL"], ["ZZ"]):
+        wanted = {code.upper() for code in codes if code}
+        expected = {r.pk for r in measures if state_of(r.jurisdiction) in wanted}
+        assert set(Resolution.objects.in_states(codes).values_list("pk", flat=True)) == expected, codes
+
+
 @pytest.mark.postgres
 def test_a_place_moved_to_another_state_takes_its_measures_along(world):
     place = world["places"][2]
