@@ -34,7 +34,9 @@ from recognition.models import (
 )
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+# No module-wide django_db mark: its fixture would be set up before the transactional test's reload, so the
+# flush would come after the reload. Every test here asks for the database through its fixtures.
+pytestmark = pytest.mark.postgres
 
 CSV_URL = "/resolutions.csv"
 HOSTILE = [
@@ -294,7 +296,6 @@ def show(*names):
         return found
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_download_left_unread_loses_its_connection_and_holds_nothing(
     reload_reference_data_afterwards, transactional_db, monkeypatch
 ):
