@@ -82,12 +82,6 @@ class StatusInputs:
     local_acted: dict
 
     @property
-    def measures(self):
-        """The state measures and one stand-in per county and way it acted: what the rules need to name
-        the measures behind every state's and county's status."""
-        return self.state_measures + local_stand_ins(self.local_rows)
-
-    @property
     def for_states(self):
         """The state measures and one stand-in per state where a local jurisdiction acted: all every
         state's status needs (a state's local action is one status, whichever county it was in)."""

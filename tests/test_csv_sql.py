@@ -33,6 +33,7 @@ from recognition.models import (
     state_code_expression,
 )
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
+from tests.test_exports import SEARCHES
 
 # No module-wide django_db mark: its fixture would be set up before the transactional test's reload, so the
 # flush would come after the reload. Every test here asks for the database through its fixtures.
@@ -200,16 +201,9 @@ def test_hostile_records_are_written_to_the_same_bytes(db, batch, host):
 @pytest.mark.parametrize(
     "params",
     [
-        {},
-        {"state": ["AL"]},
-        {"state": ["CO", "WV"], "level": ["county"], "ordering": "jurisdiction"},
-        {"kind": ["statute"], "ordering": "-adopted"},
-        {"status": ["introduced", "failed"], "ordering": "state"},
-        {"adopted_after": "2021-01-01", "adopted_before": "2022-12-31", "ordering": "adopted"},
-        {"q": "Hanceville"},
+        *SEARCHES,
         {"q": "dispatchers first responders", "ordering": "-latest_action"},
         {"stage": ["adopted", "in_force"], "ordering": "-state"},
-        {"state": ["WY"]},
     ],
     ids=repr,
 )
