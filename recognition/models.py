@@ -822,30 +822,40 @@ class Resolution(models.Model):
         """Why these actions contradict the status, in words; None when they agree."""
         return stages.conflict(steps, **self._stage_context(bool(steps)))
 
+    def session_ended_on(self, today):
+        """Pending, and its session was over by `today`: the outcome is not recorded yet."""
+        end = self.session.end_on if self.session_id else None
+        return stages.session_ended(self.status, end, today)
+
+    def stage_on(self, today):
+        """The stage on `today`: the stored one, in force once the effective date has come."""
+        return stages.current_stage(self.stage, self.effective_on, self.effective_on_precision, today)
+
+    def labels_on(self, today):
+        """(status, stage) as the public reads them on `today`: a list of rows asks the date once."""
+        if self.session_ended_on(today):
+            return "Session ended", stages.SESSION_ENDED_LABEL
+        return self.get_status_display(), self.stage_on(today).label
+
     @property
     def session_ended(self):
         """Pending, and its session is over: the outcome is not recorded yet."""
-        end = self.session.end_on if self.session_id else None
-        return stages.session_ended(self.status, end, timezone.localdate())
+        return self.session_ended_on(timezone.localdate())
 
     @property
     def current_stage(self):
         """The stage as of today: the stored one, in force once the effective date has come."""
-        return stages.current_stage(
-            self.stage, self.effective_on, self.effective_on_precision, timezone.localdate()
-        )
+        return self.stage_on(timezone.localdate())
 
     @property
     def status_label(self):
         """The status as lists and feeds say it: never "pending" once the session has ended."""
-        return "Session ended" if self.session_ended else self.get_status_display()
+        return self.labels_on(timezone.localdate())[0]
 
     @property
     def stage_label(self):
         """The stage as the public reads it: "Passed the upper chamber", or that the session ended."""
-        if self.session_ended:
-            return stages.SESSION_ENDED_LABEL
-        return self.current_stage.label
+        return self.labels_on(timezone.localdate())[1]
 
     @property
     def stage_summary(self):
