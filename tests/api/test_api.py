@@ -718,3 +718,37 @@ def test_actions_query_count_is_pinned(client, records, django_assert_num_querie
             get_json(client, ACTIONS_URL, {"page_size": 500})
         with django_assert_num_queries(4):  # and the measures named, checked once
             get_json(client, ACTIONS_URL, {"resolution": s725.pk})
+
+
+@pytest.mark.parametrize("dataset", ["starter", "stages"])
+def test_the_written_out_record_is_what_the_declared_fields_give(request, rf, db, dataset):
+    """The serializer writes its fields out for speed; DRF's reading of the declarations is the oracle,
+    over every published record of the starter data, or over measures at every stage (ended sessions, a
+    law in force by its effective date, federal bills, a source with an archive and an access date)."""
+    from recognition.api.serializers import ResolutionSerializer
+
+    if dataset == "starter":
+        request.getfixturevalue("starter_dataset")
+    else:
+        progress_records.build()
+    law = ResolutionFactory(
+        jurisdiction=get_state("TX"), kind="statute", effective_on=datetime.date(2020, 9, 1),
+        effective_on_precision="day", last_verified_on=datetime.date(2025, 1, 2),
+    )  # fmt: skip
+    Source.objects.create(
+        resolution=law, url="https://example.org/law", archived_url="https://web.archive.org/x",
+        accessed_on=datetime.date(2025, 1, 3), publisher="Texas Legislature",
+    )  # fmt: skip
+    serializer = ResolutionSerializer(context={"request": rf.get("/api/resolutions/")})
+    records = Resolution.objects.published().with_jurisdiction().prefetch_related("sources")
+    stages_seen = set()
+    for resolution in records:
+        written = serializer.to_representation(resolution)
+        assert written == serializer.generic_representation(resolution), resolution.pk
+        assert list(written) == list(serializer.generic_representation(resolution))
+        stages_seen.add(written["stage"])
+    # The records reach what the comparison is for: stages a date or a session changes.
+    assert "in_force" in stages_seen
+    if dataset == "stages":
+        assert {"failed", "in_committee", "passed_both"} <= stages_seen
+        assert any(serializer.to_representation(r)["session_ended"] for r in records)
