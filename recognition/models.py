@@ -469,8 +469,13 @@ class ResolutionQuerySet(PublicDataQuerySet):
         return self.filter(jurisdiction__in=Jurisdiction.objects.filter(in_states(codes)).values("pk"))
 
     def with_jurisdiction(self):
-        """What every listing shows: the jurisdiction, its state and the session, in the same query."""
-        return self.select_related("jurisdiction", "jurisdiction__parent", "session")
+        """What every listing shows: the jurisdiction, its state and the session, in the same query.
+
+        Without their map shapes: a state's is kilobytes, repeated on every row of its list, and no
+        listing draws one."""
+        return self.select_related("jurisdiction", "jurisdiction__parent", "session").defer(
+            "jurisdiction__shape", "jurisdiction__parent__shape"
+        )
 
     def bulk_create(self, objs, *args, **kwargs):
         """New measures have no actions yet: their stage is what their status says."""

@@ -508,3 +508,40 @@ class TestStages:
         without = client.get(LIST_URL, {"stage": "passed_upper"})
         assert without.context["session"] is None
         assert 'name="session"' not in without.content.decode()
+
+
+class _Cells(HTMLParser):
+    """The text of each cell of the results table, entities decoded, and every tag's name."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self.tags, self._cell = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "td":
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_rows_and_choices_escape_what_staff_typed(client):
+    """The rows are written as markup by hand, for speed: a title, number or place name with markup in it
+    is shown as text, never read as markup."""
+    hostile = '<script>alert("x")</script> & \'quoted\''
+    place = PlaceFactory(name=f"Town {hostile}")
+    ResolutionFactory(jurisdiction=place, title=f"Title {hostile}", identifier=f"No. {hostile}")
+    html = client.get(LIST_URL).content.decode()
+    parser = _Cells()
+    parser.feed(html)
+    assert f"Town {hostile}, AL" in parser.cells
+    assert f"No. {hostile}: Title {hostile}" in parser.cells
+    assert "script" not in parser.tags[parser.tags.index("tbody") :]
+    assert hostile not in html

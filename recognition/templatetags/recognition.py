@@ -1,3 +1,5 @@
+from html import escape as _html_escape
+
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
@@ -8,6 +10,11 @@ from .. import progress, stages
 from ..models import Status
 
 register = template.Library()
+
+
+def escape(value):
+    """HTML-escaped text, as the template's autoescape writes it (for markup built as plain strings)."""
+    return _html_escape(str(value))
 
 
 @register.filter
@@ -133,57 +140,48 @@ def county_table_rows(regions):
 def _option(facet_name, option):
     count = ""
     if option.count is not None:
-        count = format_html(
-            ' <span class="facet__count">{}<span class="visually-hidden"> record{}</span></span>',
-            intcomma(option.count),
-            "" if option.count == 1 else "s",
+        plural = "" if option.count == 1 else "s"
+        count = (
+            f' <span class="facet__count">{option.count:,}<span class="visually-hidden"> record{plural}</span>'
+            "</span>"
         )
-    return format_html(
-        '<label class="facet__option{}" data-facet-text="{}"><input type="checkbox" name="{}" value="{}"{}> {}{}</label>',
-        " facet__option--empty" if option.count == 0 else "",
-        option.label,
-        facet_name,
-        option.value,
-        mark_safe(" checked") if option.selected else "",
-        option.label,
-        count,
+    label = escape(option.label)
+    return (
+        f'<label class="facet__option{" facet__option--empty" if option.count == 0 else ""}"'
+        f' data-facet-text="{label}"><input type="checkbox" name="{escape(facet_name)}"'
+        f' value="{escape(option.value)}"{" checked" if option.selected else ""}> {label}{count}</label>'
     )
 
 
 @register.simple_tag
 def facet_options(facet):
     """A filter's choices, a checkbox each with its count (as `map_links`, written here for speed: the
-    list's 80 options, each an included template, were a third of its page's time)."""
+    list's 80 options, each an included template, were a third of its page's time). Every value is
+    escaped here; the rest is this function's own markup."""
     return mark_safe("\n".join(_option(facet.name, option) for option in facet.options))
 
 
 @register.simple_tag
 def resolution_rows(rows):
     """The list's table rows, from (resolution, its address, its jurisdiction's address): 50 rows of
-    seven cells, written here for speed, with today's date asked once for all of them."""
+    seven cells, written here for speed, with today's date asked once for all of them. Every value is
+    escaped here; the rest is this function's own markup."""
     today = timezone.localdate()
-    cells = []
+    written = []
     for r, url, jurisdiction_url in rows:
-        status_label, stage_label = r.labels_on(today)
-        cells.append(
-            (
-                jurisdiction_url,
-                str(r.jurisdiction),
-                url,
-                f"{r.identifier}: " if r.identifier else "",
-                r.title,
-                r.get_kind_display(),
-                r.status,
-                status_label,
-                stage_label,
-                partial_date(r.adopted) or "—",
-                partial_date(r.latest_action_date) or "—",
-            )
+        status_label, stage_label = (escape(label) for label in r.labels_on(today))
+        identifier = f"{escape(r.identifier)}: " if r.identifier else ""
+        written.append(
+            f"""
+        <tr>
+          <td><a href="{escape(jurisdiction_url)}">{escape(r.jurisdiction)}</a></td>
+          <td><a href="{escape(url)}">{identifier}{escape(r.title)}</a></td>
+          <td>{escape(r.get_kind_display())}</td>
+          <td><span class="badge badge--{escape(r.status)}">{status_label}</span></td>
+          <td>{stage_label}</td>
+          <td>{escape(partial_date(r.adopted)) or "—"}</td>
+          <td>{escape(partial_date(r.latest_action_date)) or "—"}</td>
+        </tr>
+        """
         )
-    return format_html_join(
-        "",
-        "\n        <tr>\n          <td><a href=\"{}\">{}</a></td>\n          <td><a href=\"{}\">{}{}</a></td>\n"
-        "          <td>{}</td>\n          <td><span class=\"badge badge--{}\">{}</span></td>\n          <td>{}</td>\n"
-        "          <td>{}</td>\n          <td>{}</td>\n        </tr>\n        ",
-        cells,
-    )
+    return mark_safe("".join(written))
