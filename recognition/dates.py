@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 from django.db import models
 
+# English month names, whatever the process's locale (`calendar.month_name` follows it, and formats
+# the name anew on each lookup).
+MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")  # fmt: skip
+
 
 class Precision(models.TextChoices):
     YEAR = "year", "Year"
@@ -72,7 +77,7 @@ class PartialDate:
             days = calendar.monthrange(year, month)[1]
             if not 1 <= day <= days:
                 raise PartialDateError(
-                    f"{text} is not a real date: {calendar.month_name[month]} {year} has {days} days.", "day"
+                    f"{text} is not a real date: {MONTHS[month]} {year} has {days} days.", "day"
                 )
         return cls(year, month, day)
 
@@ -124,9 +129,9 @@ class PartialDate:
     def display(self):
         """`2022`, `September 2021` or `April 18, 2022`."""
         if self.day is not None:
-            return f"{calendar.month_name[self.month]} {self.day}, {self.year}"
+            return f"{MONTHS[self.month]} {self.day}, {self.year}"
         if self.month is not None:
-            return f"{calendar.month_name[self.month]} {self.year}"
+            return f"{MONTHS[self.month]} {self.year}"
         return str(self.year)
 
     def __str__(self):

@@ -332,6 +332,10 @@ class Status(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# Labels by value, for rows written a page at a time (what get_FOO_display gives, without its per-call work).
+KIND_LABELS = dict(Kind.choices)
+STATUS_LABELS = dict(Status.choices)
+
 # Where a measure stands: the pure rule's stages, as choices (values and labels from there, so they
 # cannot drift apart).
 Stage = models.TextChoices("Stage", [(stage.name, (stage.value, stage.label)) for stage in stages.Stage])
@@ -840,7 +844,7 @@ class Resolution(models.Model):
         """(status, stage) as the public reads them on `today`: a list of rows asks the date once."""
         if self.session_ended_on(today):
             return "Session ended", stages.SESSION_ENDED_LABEL
-        return self.get_status_display(), self.stage_on(today).label
+        return STATUS_LABELS.get(self.status, self.status), self.stage_on(today).label
 
     @property
     def session_ended(self):

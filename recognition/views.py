@@ -229,6 +229,17 @@ def _query_without_page(request):
     return query.urlencode()
 
 
+# What a row of the list shows and links to (its labels, dates, stage now, and both pages' addresses):
+# the rest of each record and its jurisdiction is left in the database.
+LISTED_FIELDS = (
+    "kind", "status", "identifier", "title", "stage", "adopted_on", "adopted_on_precision",
+    "effective_on", "effective_on_precision", "latest_action_on", "latest_action_on_precision",
+    "jurisdiction__level", "jurisdiction__name", "jurisdiction__slug", "jurisdiction__usps",
+    "jurisdiction__parent__level", "jurisdiction__parent__name", "jurisdiction__parent__usps",
+    "session__end_on",
+)  # fmt: skip
+
+
 @public_page(params=(*ResolutionFilter.base_filters, "page"))
 def resolution_list(request):
     """Search and filter every published record; the URL is the shareable state of the search."""
@@ -251,7 +262,7 @@ def resolution_list(request):
     if not valid:
         context["errors"] = exports.filter_errors(filterset)
         return render(request, template, context, status=400)
-    paginator = Paginator(filterset.qs, RESULTS_PER_PAGE)
+    paginator = Paginator(filterset.qs.only(*LISTED_FIELDS), RESULTS_PER_PAGE)
     if total is not None:
         paginator.count = total  # summed from the facets' tally (the same rows the facets count)
     if filterset.search_matches is not None:

@@ -72,3 +72,14 @@ def test_stored_round_trip_keeps_precision(day, precision):
     }[precision]
     assert PartialDate.from_stored(date.start, date.precision) == date
     assert PartialDate.parse(date.isoformat()) == date
+
+
+def test_every_month_is_named_in_english():
+    """The names are written out (not the process locale's); the C locale's strftime is the oracle."""
+    import locale
+
+    assert locale.setlocale(locale.LC_TIME) in ("C", "C.UTF-8", "POSIX")
+    for month in range(1, 13):
+        day = datetime.date(2021, month, 9)
+        assert PartialDate(2021, month, None).display() == day.strftime("%B 2021")
+        assert PartialDate(2021, month, 9).display() == day.strftime("%B 9, 2021")

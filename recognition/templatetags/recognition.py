@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .. import progress, stages
-from ..models import Status
+from ..models import KIND_LABELS, Status
 
 register = template.Library()
 
@@ -176,7 +176,7 @@ def resolution_rows(rows):
         <tr>
           <td><a href="{escape(jurisdiction_url)}">{escape(r.jurisdiction)}</a></td>
           <td><a href="{escape(url)}">{identifier}{escape(r.title)}</a></td>
-          <td>{escape(r.get_kind_display())}</td>
+          <td>{escape(KIND_LABELS.get(r.kind, r.kind))}</td>
           <td><span class="badge badge--{escape(r.status)}">{status_label}</span></td>
           <td>{stage_label}</td>
           <td>{escape(partial_date(r.adopted)) or "—"}</td>
