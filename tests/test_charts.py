@@ -149,3 +149,16 @@ def test_on_a_past_date_the_images_and_the_embed_show_that_date(client, publishe
     assert ticks and max(ticks) == 2019
     for url in ("/map.png?as_of=2019-02-30", "/timeline.png?as_of=soon", "/embed/timeline/?as_of=1800-01-01"):
         assert client.get(url).status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/", "/embed/timeline/", "/states/al/"])
+def test_numbers_in_the_markup_are_never_localized(client, published, url):
+    """A locale with a decimal comma (German) must not reach the SVG's coordinates: they are markup."""
+    from django.utils import translation
+
+    with translation.override("de"):
+        assert translation.get_language() == "de"
+        html = client.get(url).content.decode()
+    values = re.findall(r'\s(?:c?[xy][12]?|width|height|r)="([^"]*)"', html)
+    assert any("." in value for value in values)  # the page does write fractions
+    assert [value for value in values if not re.fullmatch(r"-?\d+(\.\d+)?(%|em)?", value)] == []
