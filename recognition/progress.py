@@ -10,12 +10,13 @@ import datetime
 import functools
 import json
 from dataclasses import dataclass, field
+from html import escape
 from urllib.parse import urlsplit
 
 from django.db.models import Case, Count, Exists, F, Min, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from . import coverage as people_rules
 from . import next_steps, past, stages, tallies, tap_targets
@@ -271,12 +272,14 @@ class StateCounties:
 
     @property
     def paths(self):
-        """The counties' SVG paths, written here rather than by a template loop: 3,000 of them, each
-        three template lookups, were most of the county layer's time."""
-        return format_html_join(
-            "",
-            '<path d="{}" data-fips="{}" data-status="{}"/>',
-            ((county.shape, county.fips, county.status) for county in self.counties),
+        """The counties' SVG paths, written here as escaped strings rather than by a template loop or
+        format_html: 3,000 of them were most of the county layer's time."""
+        return mark_safe(
+            "".join(
+                f'<path d="{escape(county.shape)}" data-fips="{escape(county.fips)}"'
+                f' data-status="{escape(county.status)}"/>'
+                for county in self.counties
+            )
         )
 
 

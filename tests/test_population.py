@@ -6,6 +6,7 @@ loader or the rules, so a wrong rule cannot make its own test pass.
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,18 @@ def test_every_problem_is_listed_and_a_repeated_fips_is_one(no_populations, tmp_
 def test_a_missing_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         call_command("load_population", str(tmp_path / "nowhere.csv"))
+
+
+def test_a_county_without_a_figure_shows_a_dash_in_its_states_table(client, db):
+    """Connecticut's old counties have no 2022 figure: the state page's table says "—", never "None",
+    and the counties with one show it grouped, as the census file gives it."""
+    load_population(CENSUS)
+    html = client.get("/states/ct/").content.decode()
+    assert "None" not in html
+    for fips in OLD_CT_COUNTIES:
+        name = Jurisdiction.objects.get(fips=fips).name
+        assert re.search(rf">{re.escape(name)}</a></th><td>[^<]*</td><td>[^<]*</td><td class=\"num\">—</td>", html)
+    html = client.get("/states/de/").content.decode()
+    for fips in ("10001", "10003", "10005"):
+        name = Jurisdiction.objects.get(fips=fips).name
+        assert f'{name}</a></th>' in html and f'<td class="num">{POP_2022[fips]:,}</td>' in html

@@ -136,9 +136,12 @@ def test_no_inline_scripts_or_styles_in_templates():
 # unescaped.
 ALLOWED_SAFE_USES = {
     # path: number of uses
-    # The list's rows and filter choices, written as plain strings for speed: every value goes through
-    # html.escape first (tests/test_list.py puts markup in a title, a number and a place name).
-    "recognition/templatetags/recognition.py": 2,
+    # The list's rows and filter choices, the maps' links and a state's county table, and the national
+    # county layer's paths, written as plain strings for speed: every value goes through html.escape
+    # first (tests/test_list.py puts markup in a title, a number and a place name; the map test below
+    # in a county's name).
+    "recognition/templatetags/recognition.py": 4,
+    "recognition/progress.py": 1,
 }
 
 
@@ -164,3 +167,21 @@ def test_plain_http_is_redirected_behind_the_tls_proxy():
         timeout=60,
     )
     assert result.stdout.strip().splitlines()[-1] == "True ('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+@pytest.mark.django_db
+def test_a_county_name_with_markup_is_text_on_the_maps_and_in_the_table(client):
+    """The maps' links and a state's county table are written as plain strings: a name is escaped there."""
+    from html import unescape
+
+    from recognition.models import Jurisdiction
+
+    hostile = 'Mobile <script>x("1")</script> & \'Co\''
+    Jurisdiction.objects.filter(fips="01097").update(name=hostile)
+    for url in ("/states/al/", "/?layer=counties"):
+        html = client.get(url).content.decode()
+        assert hostile not in html and "<script>x(" not in html
+        if url == "/states/al/":
+            labels = [unescape(label) for label in re.findall(r'aria-label="([^"]*)"', html)]
+            assert any(hostile in label for label in labels)
+            assert f">{hostile}</a></th>" in unescape(html)

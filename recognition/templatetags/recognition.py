@@ -1,9 +1,7 @@
 from html import escape as _html_escape
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .. import progress, stages
@@ -103,37 +101,36 @@ def contact_email():
 @register.simple_tag
 def map_links(regions, link_target=""):
     """A map's states or counties, each a link named with its status (a region without a shape has
-    nothing to draw: no link). Written here rather than by a template loop: Texas has 254 counties,
-    each six lookups, which were a third of its page's time."""
-    target = format_html(' target="{}"', link_target) if link_target else ""
-    return format_html_join(
-        "",
-        '<a href="{}"{} aria-label="{}"><path d="{}" data-fips="{}" data-status="{}"/></a>',
-        (
-            (r.jurisdiction.get_absolute_url(), target, r.label, r.jurisdiction.shape, r.fips, r.status)
+    nothing to draw: no link). Written here as escaped strings rather than by a template loop: Texas
+    has 254 counties, each six lookups, which were a third of its page's time."""
+    target = f' target="{escape(link_target)}"' if link_target else ""
+    return mark_safe(
+        "".join(
+            f'<a href="{escape(r.jurisdiction.get_absolute_url())}"{target} aria-label="{escape(r.label)}">'
+            f'<path d="{escape(r.jurisdiction.shape)}" data-fips="{escape(r.fips)}"'
+            f' data-status="{escape(r.status)}"/></a>'
             for r in regions
             if r.jurisdiction.shape
-        ),
+        )
     )
 
 
 @register.simple_tag
 def county_table_rows(regions):
     """A state's table of counties, a row each (as `map_links`, written here for speed)."""
-    return format_html_join(
-        "",
-        '<tr><th scope="row"><a href="{}">{}</a></th><td>{}</td><td>{}</td><td class="num">{}</td></tr>',
-        (
-            (
-                r.jurisdiction.get_absolute_url(),
-                r.jurisdiction.name,
-                r.coverage.label,
-                r.status.label,
-                intcomma(r.jurisdiction.population) or "—",
-            )
+    return mark_safe(
+        "".join(
+            f'<tr><th scope="row"><a href="{escape(r.jurisdiction.get_absolute_url())}">'
+            f"{escape(r.jurisdiction.name)}</a></th><td>{escape(r.coverage.label)}</td>"
+            f'<td>{escape(r.status.label)}</td><td class="num">{_grouped(r.jurisdiction.population)}</td></tr>'
             for r in regions
-        ),
+        )
     )
+
+
+def _grouped(count):
+    """1234567 -> "1,234,567"; no figure -> "—"."""
+    return "—" if count is None else f"{count:,}"
 
 
 
