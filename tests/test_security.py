@@ -136,11 +136,11 @@ def test_no_inline_scripts_or_styles_in_templates():
 # unescaped.
 ALLOWED_SAFE_USES = {
     # path: number of uses
-    # The list's rows and filter choices, the maps' links and a state's county table, and the national
+    # The list's rows and filter choices, the stage bars, the maps' links and a state's county table, and the national
     # county layer's paths, written as plain strings for speed: every value goes through html.escape
     # first (tests/test_list.py puts markup in a title, a number and a place name; the map test below
     # in a county's name).
-    "recognition/templatetags/recognition.py": 4,
+    "recognition/templatetags/recognition.py": 5,
     "recognition/progress.py": 1,
 }
 
@@ -185,3 +185,19 @@ def test_a_county_name_with_markup_is_text_on_the_maps_and_in_the_table(client):
             labels = [unescape(label) for label in re.findall(r'aria-label="([^"]*)"', html)]
             assert any(hostile in label for label in labels)
             assert f">{hostile}</a></th>" in unescape(html)
+
+
+@pytest.mark.django_db
+def test_a_bill_number_with_markup_is_text_in_its_stage_bar(client):
+    """The stage bars are written as plain strings: the number they are named by is escaped there."""
+    from html import unescape
+
+    from tests.legislative import bill
+
+    hostile = 'HB <img src=x onerror="y()"> & \'1\''
+    bill(usps="AL", identifier=hostile, title="A bill")
+    for url in ("/states/al/",):
+        html = client.get(url).content.decode()
+        assert hostile not in html and "<img src=x" not in html
+        labels = [unescape(label) for label in re.findall(r'aria-label="([^"]*)"', html)]
+        assert f"Stages of {hostile}" in labels

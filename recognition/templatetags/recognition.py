@@ -1,6 +1,7 @@
 from html import escape as _html_escape
 
 from django import template
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -60,12 +61,58 @@ def multiply(value, factor):
     return round(float(value) * float(factor), 3)
 
 
-@register.inclusion_tag("includes/stage_bar.html")
+@register.simple_tag
 def stage_bar(resolution, compact=False):
-    """A measure's stage bar; `compact` in lists (segments and one line). Lists prefetch the actions."""
-    steps = progress.stage_bar(resolution, resolution.actions.all())
+    """A measure's stage bar: the steps that apply to it, in order, each done, current (aria-current="step")
+    or still ahead; an ended measure stops at its veto, failure or withdrawal. `compact` in lists:
+    segments, the words for screen readers, and one line. Lists prefetch the actions.
+
+    Written as escaped strings rather than an included template: a state page draws 25 of them, and
+    their template nodes were a third of its time."""
+    r = resolution
+    steps = progress.stage_bar(r, r.actions.all())
     current = next(step for step in steps if step.current)
-    return {"r": resolution, "steps": steps, "current": current, "compact": compact}
+    hidden = " visually-hidden" if compact else ""
+    items = []
+    for step in steps:
+        ended = " stagebar__step--ended" if step.ending else ""
+        aria = ' aria-current="step"' if step.current else ""
+        date = (
+            f' <span class="stagebar__date{hidden}">{escape(partial_date(step.date))}</span>'
+            if step.date
+            else ""
+        )
+        said = (
+            ""
+            if step.current
+            else f'<span class="visually-hidden"> ({"done" if step.state == "done" else "not yet"})</span>'
+        )
+        items.append(
+            f'<li class="stagebar__step stagebar__step--{escape(step.state)}{ended}"{aria}>'
+            f'<span class="stagebar__name{hidden}">{escape(step.name)}</span>{date}{said}</li>\n    '
+        )
+    if compact:
+        if r.status == Status.INTRODUCED:
+            caption = escape(status_in_words(r))
+        else:
+            caption = escape(current.name) + (
+                f", {escape(partial_date(current.date))}" if current.date else ""
+            )
+        ending = f'<p class="stagebar__caption">{caption}</p>\n  '
+    elif r.session_ended:
+        ending = (
+            f'<p class="stagebar__note"><strong>{escape(r.stage_label)}.</strong> The {escape(r.session.name)}'
+            f" ended on {escape(date_filter(r.session.end_on, 'F j, Y'))}; we have not yet recorded what became"
+            " of this measure.</p>"
+        )
+    else:
+        ending = ""
+    label = f" of {escape(r.identifier or r.title)}" if compact else ""
+    return mark_safe(
+        f'\n\n<div class="stagebar stagebar--{escape(r.status)}{" stagebar--compact" if compact else ""}">\n'
+        f'  <ol class="stagebar__steps" aria-label="Stages{label}">\n    {"".join(items)}\n  </ol>\n'
+        f"  {ending}\n</div>\n"
+    )
 
 
 @register.filter
@@ -131,7 +178,6 @@ def county_table_rows(regions):
 def _grouped(count):
     """1234567 -> "1,234,567"; no figure -> "—"."""
     return "—" if count is None else f"{count:,}"
-
 
 
 def _option(facet_name, option):
