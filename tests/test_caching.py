@@ -587,6 +587,9 @@ class TestVersionWatch:
         cache.set(versioning.mirror_key(), ("b" * 32, None))  # changed behind its back: not announced
         assert watch() == ("a" * 32, None)
         versioning._announce_change()
+        # PUBLISH returns once Redis has queued the message; the loopback socket delivers it a moment later
+        # (under load, after the next line could run): wait for it to be readable, as a later request would.
+        assert watch._pubsub.connection.can_read(timeout=5)
         assert watch() == ("b" * 32, None)
 
     def test_an_unannounced_change_is_seen_once_the_copy_is_old(self, redis_cache, clock):

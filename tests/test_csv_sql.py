@@ -297,7 +297,9 @@ def test_a_download_left_unread_loses_its_connection_and_holds_nothing(
     PostgreSQL after the idle timeout (set for that transaction only). The download breaks off with an
     error, the process drops the dead connection at the request's end, and the next request is served."""
     monkeypatch.setattr(exports, "CSV_CHUNK_SIZE", 3)
-    monkeypatch.setattr(exports, "EXPORT_IDLE_TIMEOUT", "100ms")
+    # Short, but not so short that a busy machine (the suite runs on two workers) pauses this long between
+    # two of the export's own statements: at 100 ms the export was cut before its first chunk once.
+    monkeypatch.setattr(exports, "EXPORT_IDLE_TIMEOUT", "1s")
     for _ in range(10):
         ResolutionFactory()
     defaults = show("idle_in_transaction_session_timeout", "statement_timeout")
@@ -314,7 +316,7 @@ def test_a_download_left_unread_loses_its_connection_and_holds_nothing(
     assert next(chunks).startswith(b"\xef\xbb\xbfid,")
     assert status == ["200 OK"]
     # Inside the export's transaction (the generator waits between two batches).
-    assert show("idle_in_transaction_session_timeout", "statement_timeout") == ["100ms", "1min"]
+    assert show("idle_in_transaction_session_timeout", "statement_timeout") == ["1s", "1min"]
     export_pid = connection.connection.get_backend_pid()
     assert export_backend_gone(export_pid)
     with pytest.raises(DatabaseError):
