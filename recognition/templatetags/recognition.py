@@ -12,7 +12,9 @@ register = template.Library()
 
 
 def escape(value):
-    """HTML-escaped text, as the template's autoescape writes it (for markup built as plain strings)."""
+    """HTML-escaped text, as the template's autoescape writes it (for markup built as plain strings).
+
+    Always escapes, unlike `conditional_escape`: pass it text, never markup already made safe."""
     return _html_escape(str(value))
 
 
