@@ -248,11 +248,8 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def _partial(value):
-    return value.isoformat() if value else None
-
-
-def _date(value):
+def _iso(value):
+    """A date or a PartialDate as ISO text (`2022-04-18`, `2022-04`, `2022`); None without one."""
     return value.isoformat() if value else None
 
 
@@ -381,32 +378,32 @@ class ResolutionSerializer(serializers.ModelSerializer):
             "identifier": _text(resolution.identifier),
             "title": _text(resolution.title),
             "summary": _text(resolution.summary),
-            "introduced_on": _partial(resolution.introduced),
+            "introduced_on": _iso(resolution.introduced),
             "introduced_on_precision": resolution.introduced_on_precision or None,
-            "adopted_on": _partial(resolution.adopted),
+            "adopted_on": _iso(resolution.adopted),
             "adopted_on_precision": resolution.adopted_on_precision or None,
-            "effective_on": _partial(resolution.effective),
+            "effective_on": _iso(resolution.effective),
             "effective_on_precision": resolution.effective_on_precision or None,
             "stage": str(resolution.stage_on(today)),
             "latest_action": resolution.latest_action or None,
-            "latest_action_on": _partial(resolution.latest_action_date),
+            "latest_action_on": _iso(resolution.latest_action_date),
             "latest_action_on_precision": resolution.latest_action_on_precision or None,
             "session": session
             and {
                 "id": session.pk,
                 "name": _text(session.name),
-                "start_on": _date(session.start_on),
-                "end_on": _date(session.end_on),
+                "start_on": _iso(session.start_on),
+                "end_on": _iso(session.end_on),
             },
             "session_ended": resolution.session_ended_on(today),
-            "last_verified_on": _date(resolution.last_verified_on),
+            "last_verified_on": _iso(resolution.last_verified_on),
             "confidence": resolution.confidence,
             "sources": [
                 {
                     "url": source.url or None,
                     "title": _text(source.title),
                     "publisher": _text(source.publisher),
-                    "accessed_on": _date(source.accessed_on),
+                    "accessed_on": _iso(source.accessed_on),
                     "archived_url": source.archived_url or None,
                 }
                 for source in sources
