@@ -75,7 +75,8 @@ class StatusInputs:
     `state_measures` are not resolutions but the distinct combinations that decide
     a state's own status: a few hundred however many resolutions are recorded.
     `local_rows` say which counties, places and districts adopted a measure, per
-    county (rows of `acted_locally`); `local_acted` counts them per (state, level).
+    county (rows of `acted_locally`), or only per state (their FIPS None) when no
+    county is coloured; `local_acted` counts them per (state, level).
     """
 
     state_measures: list
@@ -96,6 +97,7 @@ class StatusInputs:
         district did): all every county's colour and coverage need."""
         county_acted, locality_acted = set(), set()
         for level, _usps, fips, _jurisdictions in self.local_rows:
+            assert fips is not None or level != Level.COUNTY, "status inputs asked per state, not per county"
             (county_acted if level == Level.COUNTY else locality_acted).add(fips)
         return county_acted, locality_acted
 
@@ -114,7 +116,7 @@ class StatusInputs:
         return totals
 
 
-def status_inputs(as_of=None):
+def status_inputs(as_of=None, by_county=True):
     """Every input of the national status rules (on the past date `as_of`, when given), in two queries.
 
     State measures: their distinct (level, state, kind, status), from
@@ -124,7 +126,8 @@ def status_inputs(as_of=None):
     measure, grouped by level, state and county (today: the tallies PostgreSQL keeps).
     Neither query joins or sorts the whole resolutions table.
     On a past date, a state measure's status is the one it had then, and local measures count
-    from their adoption dates.
+    from their adoption dates. Without `by_county`, today's tallies are read added up per state
+    (enough for the states' statuses and the counts, not for colouring a county).
     """
     counting, status_field = _counting(Resolution.objects.published(), as_of)
     state_rows = (
@@ -133,7 +136,8 @@ def status_inputs(as_of=None):
         .values_list("jurisdiction__level", "jurisdiction__usps", "kind", status_field)
         .distinct()
     )
-    local_rows = acted_locally(as_of)
+    per_state = not by_county and as_of is None and tallies.kept()
+    local_rows = tallies.local_acted_per_state() if per_state else acted_locally(as_of)
     # Rows in the shape of rules.MEASURE_FIELDS: (id, level, usps, parent usps, fips, county fips, kind,
     # status, published); measures_from_rows picks the state and county that matter for each level.
     rows = [
@@ -302,39 +306,69 @@ def _county_layer(state_regions, county_status, shapes):
     return groups, table
 
 
+def grouped_counties(states, state_status):
+    """(counties by colour, `NationalCoverage`) of `states`, from their counties grouped by what acted
+    there (today's tallies, PostgreSQL): the one rule applied once per group rather than per county,
+    the same figures as `county_standings` and `population_coverage` give county by county. One query."""
+    county_counts = dict.fromkeys(rules.CountyStatus, 0)
+    groups = []
+    for usps, county_acted, locality_acted, counties, people, with_figure, without in tallies.county_groups():
+        status, coverage = rules.county_standing(
+            county_acted=county_acted,
+            locality_acted=locality_acted,
+            state_status=rules.StateStatus(state_status.get(usps, rules.StateStatus.NONE)),
+        )
+        county_counts[status] += counties
+        groups.append(people_rules.CountyGroup(usps, coverage, counties, people, with_figure, tuple(without)))
+    coverage = people_rules.population_coverage_of_groups(
+        state_status,
+        groups,
+        {state.fips: state.population for state in states if state.population is not None},
+        {state.usps: state.fips for state in states},
+    )
+    return county_counts, coverage
+
+
 def national_progress(latest_count=6, with_county_layer=False, as_of=None):
     """Everything `/` shows (7 queries), today or on the past date `as_of` (8: the bills' actions too).
 
     On a past date every figure comes from what counted then; the bills in Congress are those
     pending or adopted then, each where it stood, and the latest adoptions those made by then.
+    Today on PostgreSQL, unless the county layer is drawn, no county is read one by one: the
+    counties come grouped by what acted there.
     """
     states = list(
         Jurisdiction.objects.states().only(
             "name", "usps", "fips", "is_territory", "level", "slug", "shape", "shape_viewbox", "population"
         )
     )
-    inputs = status_inputs(as_of)
+    grouped = not with_county_layer and as_of is None and tallies.kept()
+    inputs = status_inputs(as_of, by_county=not grouped)
     results = rules.state_results(inputs.for_states, [s.usps for s in states])
     regions = _state_regions(states, results)
-    fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
     state_status = {usps: result.status for usps, result in results.items()}
-    standings = rules.county_standings(fips_by_state, state_status, *inputs.acted_counties())
-    county_status = {fips: status for fips, (status, _coverage) in standings.items()}
-    county_coverage = {fips: coverage for fips, (_status, coverage) in standings.items()}
     state_regions = [r for r in regions if not r.jurisdiction.is_territory]
-    county_regions, county_table = (
-        _county_layer(state_regions, county_status, county_shapes) if with_county_layer else ([], [])
-    )
+    counted_states = [r.jurisdiction for r in state_regions]
+    county_regions, county_table = [], []
+    if grouped:
+        county_counts, coverage = grouped_counties(counted_states, state_status)
+    else:
+        fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
+        standings = rules.county_standings(fips_by_state, state_status, *inputs.acted_counties())
+        county_status = {fips: status for fips, (status, _coverage) in standings.items()}
+        county_coverage = {fips: coverage for fips, (_status, coverage) in standings.items()}
+        county_counts = rules.status_counts(county_status, rules.CountyStatus)
+        coverage = population_coverage(counted_states, state_status, county_coverage, county_population)
+        if with_county_layer:
+            county_regions, county_table = _county_layer(state_regions, county_status, county_shapes)
     return NationalProgress(
-        coverage=population_coverage(
-            [r.jurisdiction for r in state_regions], state_status, county_coverage, county_population
-        ),
+        coverage=coverage,
         county_regions=county_regions,
         county_table=county_table,
         states=state_regions,
         territories=[r for r in regions if r.jurisdiction.is_territory],
         state_counts=rules.status_counts({r.fips: r.status for r in state_regions}, rules.StateStatus),
-        county_counts=rules.status_counts(county_status, rules.CountyStatus),
+        county_counts=county_counts,
         local_acted=inputs.local_acted_by_level(),
         federal=federal_bills(as_of),
         latest=list(

@@ -233,12 +233,17 @@ def test_the_tallies_equal_the_measures_after_any_writes(world, operations):
 
 
 def test_the_maps_read_from_the_tallies_show_what_the_measures_say(world, django_assert_max_num_queries):
-    """The national map, its county layer and a state's map, from the tallies and counted from the measures."""
+    """The national map (its counties grouped by what acted there), its county layer and a state's map,
+    from the tallies and counted from the measures."""
     for where in jurisdictions(world):
         ResolutionFactory(jurisdiction=where)
     ResolutionFactory(jurisdiction=world["places"][0], published=False)
     ResolutionFactory(jurisdiction=world["counties"][2], **dated(Status.INTRODUCED, None))
+    # A county where only a city acted, and counties without a population figure
+    ResolutionFactory(jurisdiction=PlaceFactory(county=get_county("48113")), **dated(Status.ADOPTED, None))
+    Jurisdiction.objects.filter(fips__in=["01003", "01001"]).update(population=None)
     from_tallies = progress.national_progress(with_county_layer=True)
+    grouped = progress.national_progress()
     alabama = progress.state_progress(get_state("AL"))
     original = tallies.kept
     tallies.kept = lambda: False
@@ -251,6 +256,11 @@ def test_the_maps_read_from_the_tallies_show_what_the_measures_say(world, django
     assert from_tallies.state_counts == from_measures.state_counts
     assert from_tallies.local_acted == from_measures.local_acted
     assert from_tallies.coverage == from_measures.coverage
+    assert grouped.county_counts == from_measures.county_counts
+    assert grouped.state_counts == from_measures.state_counts
+    assert grouped.local_acted == from_measures.local_acted
+    assert grouped.coverage == from_measures.coverage
+    assert grouped.coverage.states["AL"].counties_without_figure == ("01001", "01003")
     assert [(c.year, c.values) for c in from_tallies.timeline.columns] == [
         (c.year, c.values) for c in from_measures.timeline.columns
     ]
