@@ -66,8 +66,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "recognition.security.PermissionsPolicyMiddleware",
-    # Compress HTML, JSON and CSV answers (static files come precompressed).
-    "django.middleware.gzip.GZipMiddleware",
+    # Compress HTML, JSON and CSV answers (static files come precompressed), pages at a cheaper level.
+    "recognition.compression.FasterGZipMiddleware",
     "recognition.health.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
