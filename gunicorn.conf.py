@@ -45,3 +45,12 @@ def on_starting(server):
         return
     name = re.sub(r"[^A-Za-z0-9.]+", "-", "_".join(cfg.bind)).strip("-")
     cfg.set("control_socket", os.path.join(os.path.dirname(cfg.control_socket), f"gunicorn-{name}.ctl"))
+
+
+def post_worker_init(worker):
+    """Put what the worker has loaded (Django, the app's modules, the URL conf) out of the garbage
+    collector's reach. A full collection otherwise walks its ~130,000 objects, which live as long as
+    the worker: about 130 ms on the bench machine, a stall in whichever request it falls in."""
+    import gc
+
+    gc.freeze()
