@@ -170,13 +170,16 @@ def local_stand_ins(rows):
     return measures
 
 
-def acted_locally(as_of=None, state=None):
-    """[(level, state usps, county fips, jurisdictions)] of the local jurisdictions that acted (one query):
-    today's from the tallies PostgreSQL keeps, else counted from the measures."""
-    return tallies.local_acted(state) if as_of is None and tallies.kept() else local_acted_rows(as_of, state)
+def acted_locally(as_of=None, states=None):
+    """[(level, state usps, county fips, jurisdictions)] of the local jurisdictions that acted (one query),
+    in every state or in the `states` listed (usps codes): today's from the tallies PostgreSQL keeps,
+    else counted from the measures."""
+    if as_of is None and tallies.kept():
+        return tallies.local_acted(states)
+    return local_acted_rows(as_of, states)
 
 
-def local_acted_rows(as_of=None, state=None):
+def local_acted_rows(as_of=None, states=None):
     """[(level, state usps, county fips, jurisdictions)]: the counties, places and districts with an
     adopted, published measure (by `as_of`, when given), per county the map colours (one query).
 
@@ -184,8 +187,8 @@ def local_acted_rows(as_of=None, state=None):
     """
     adopted_here = Resolution.objects.published().adopted(by=as_of).filter(jurisdiction=OuterRef("pk"))
     jurisdictions = Jurisdiction.objects.filter(Exists(adopted_here), level__in=rules.LOCAL_LEVELS)
-    if state is not None:
-        jurisdictions = jurisdictions.filter(parent__usps=state)
+    if states is not None:
+        jurisdictions = jurisdictions.filter(parent__usps__in=states)
     return list(
         jurisdictions.annotate(
             # The county the map colours: a county's own FIPS, else the county a place lies in.
@@ -536,7 +539,7 @@ def state_progress(state, as_of=None):
     # The state's own measures, and one stand-in per county and level where a local jurisdiction acted: all
     # the rules need to colour the map (the counties' own measures are listed below, not named per county).
     measures = counted_measures(Resolution.objects.published().filter(jurisdiction=state), as_of)
-    measures += local_stand_ins(acted_locally(as_of, state.usps))
+    measures += local_stand_ins(acted_locally(as_of, [state.usps]))
     result = rules.state_results(measures, [state.usps])[state.usps]
     fips_list = [c.fips for c in counties if c.fips]
     county_results = rules.county_results(measures, {state.usps: fips_list}, {state.usps: result.status})
@@ -773,7 +776,7 @@ class Neighbors:
 
 
 def neighboring_counties(county):
-    """A county's neighbors, across state lines, with their map status (2 queries; none without neighbors)."""
+    """A county's neighbors, across state lines, with their map status (3 queries; none without neighbors)."""
     counties = list(
         county.neighbors.select_related("parent")
         .only(
@@ -794,7 +797,12 @@ def neighboring_counties(county):
     if not counties:
         return Neighbors([])
     codes = sorted({c.parent.usps for c in counties})
-    measures = counted_measures(Resolution.objects.published().in_states(codes))
+    # The states' own measures and a stand-in per county where a local jurisdiction acted: all the rules
+    # need (a state holds thousands of local measures; no neighbor names one).
+    measures = counted_measures(
+        Resolution.objects.published().filter(jurisdiction__level=Level.STATE, jurisdiction__usps__in=codes)
+    )
+    measures += local_stand_ins(acted_locally(states=codes))
     state_status = {usps: result.status for usps, result in rules.state_results(measures, codes).items()}
     fips_by_state = {}
     for c in counties:

@@ -19,12 +19,12 @@ def kept():
     return connection.vendor == "postgresql"
 
 
-def local_acted(state=None):
+def local_acted(states=None):
     """[(level, state usps, county fips or None, jurisdictions that acted)], one row per level present,
-    for every state or only `state` (a usps code). One query."""
+    for every state or only the `states` listed (usps codes). One query."""
     rows = CountyTally.objects.order_by()
-    if state is not None:
-        rows = rows.filter(usps=state)
+    if states is not None:
+        rows = rows.filter(usps__in=states)
     found = []
     # Written out, not zipped per row: the national map reads every county's row on each cold request.
     for usps, fips, counties, places, districts in rows.values_list(

@@ -11,6 +11,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from recognition import progress
 from recognition.models import Jurisdiction, Level, Status
 from recognition.next_steps import Ask, asks, governing_body, neighbors_in_words
 from recognition.status import StateStatus
@@ -372,8 +373,8 @@ def test_the_county_page_states_its_population(client, starter_dataset):
     [
         # the data version, the county, its measures and their actions, the measures covering it, its
         # localities' measures, pending state bills, pending federal bills, neighbors, their states'
-        # measures, places and their measures
-        (lambda: get_county(MOBILE_AL).get_absolute_url(), 12),
+        # own measures, where local jurisdictions of those states acted, places and their measures
+        (lambda: get_county(MOBILE_AL).get_absolute_url(), 13),
         # a city: no neighbors, no places
         (lambda: Jurisdiction.objects.get(name="City of Mobile").get_absolute_url(), 8),
     ],
@@ -423,3 +424,16 @@ def test_the_local_ask_offers_the_model_resolution_filled_in_for_the_place(clien
     assert reverse("recognition:state_model_resolution", args=["ga"]) in georgia
     sheet = text_of(client.get(reverse("recognition:fact_sheet", args=["wy", albany.slug])))
     assert reverse("recognition:model_resolution", args=["wy", albany.slug]) in sheet
+
+
+def test_each_neighbor_has_the_colour_the_national_county_map_gives_it(starter_dataset):
+    """Over every county of Alabama and Georgia (counties, cities and states acted there), each neighbor's
+    status is the one the national county layer shows for it."""
+    layer = progress.national_progress(with_county_layer=True).county_regions
+    national = {county.fips: county.status for group in layer for county in group.counties}
+    seen = set()
+    for county in Jurisdiction.objects.counties().filter(parent__usps__in=["AL", "GA"]):
+        for region in progress.neighboring_counties(county).regions:
+            assert region.status == national[region.fips], (county.name, region.jurisdiction.name)
+            seen.add(region.status)
+    assert {"county", "place", "resolution"} <= seen  # the colours a mistake would confuse

@@ -320,7 +320,7 @@ class TestBudgets:
         bill = Resolution.objects.published().get(identifier="S. 725")
         for url, queries in [
             (place.get_absolute_url(), 8),
-            (get_county("01097").get_absolute_url(), 12),
+            (get_county("01097").get_absolute_url(), 13),
             (resolution.get_absolute_url(), 4),
             (bill.get_absolute_url(), 4),
         ]:
