@@ -43,6 +43,11 @@ class Region:
     def fips(self):
         return self.jurisdiction.fips
 
+    @functools.cached_property
+    def url(self):
+        """Its page's address, worked out once: a state page links each county from the map and the table."""
+        return self.jurisdiction.get_absolute_url()
+
     @property
     def label(self):
         """The accessible name and tooltip: "Texas: State law, population 30,029,572"."""

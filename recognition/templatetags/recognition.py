@@ -155,7 +155,7 @@ def map_links(regions, link_target=""):
     target = f' target="{escape(link_target)}"' if link_target else ""
     return mark_safe(
         "".join(
-            f'<a href="{escape(r.jurisdiction.get_absolute_url())}"{target} aria-label="{escape(r.label)}">'
+            f'<a href="{escape(r.url)}"{target} aria-label="{escape(r.label)}">'
             f'<path d="{escape(r.jurisdiction.shape)}" data-fips="{escape(r.fips)}"'
             f' data-status="{escape(r.status)}"/></a>'
             for r in regions
@@ -169,7 +169,7 @@ def county_table_rows(regions):
     """A state's table of counties, a row each (as `map_links`, written here for speed)."""
     return mark_safe(
         "".join(
-            f'<tr><th scope="row"><a href="{escape(r.jurisdiction.get_absolute_url())}">'
+            f'<tr><th scope="row"><a href="{escape(r.url)}">'
             f"{escape(r.jurisdiction.name)}</a></th><td>{escape(r.coverage.label)}</td>"
             f'<td>{escape(r.status.label)}</td><td class="num">{_grouped(r.jurisdiction.population)}</td></tr>'
             for r in regions
