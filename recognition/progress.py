@@ -102,7 +102,6 @@ class StatusInputs:
         district did): all every county's colour and coverage need."""
         county_acted, locality_acted = set(), set()
         for level, _usps, fips, _jurisdictions in self.local_rows:
-            assert fips is not None or level != Level.COUNTY, "status inputs asked per state, not per county"
             (county_acted if level == Level.COUNTY else locality_acted).add(fips)
         return county_acted, locality_acted
 
@@ -813,12 +812,8 @@ def neighboring_counties(county):
     for c in counties:
         fips_by_state.setdefault(c.parent.usps, []).append(c.fips)
     results = rules.county_results(measures, fips_by_state, state_status)
-    return Neighbors(
-        [
-            Region(c, results[c.fips].status, results[c.fips].deciding, results[c.fips].coverage)
-            for c in counties
-        ]
-    )
+    # No deciding measures: a neighbor names none, and its local ones are stand-ins here.
+    return Neighbors([Region(c, results[c.fips].status, (), results[c.fips].coverage) for c in counties])
 
 
 def places_in(county):

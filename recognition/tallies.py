@@ -72,7 +72,7 @@ def county_groups():
                    COALESCE(tally.counties, 0) > 0,
                    COALESCE(tally.localities, 0) > 0,
                    COUNT(*),
-                   COALESCE(SUM(county.population), 0),
+                   COALESCE(SUM(county.population), 0)::bigint,  -- SUM of bigints is numeric: Decimal
                    COUNT(county.population),
                    ARRAY_REMOVE(ARRAY_AGG(CASE WHEN county.population IS NULL THEN county.fips END), NULL)
             FROM {county} county

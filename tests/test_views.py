@@ -352,3 +352,14 @@ def test_state_page_lists_the_most_recent_and_links_to_all(client, starter_datas
         "/resolutions/?state=WY&amp;level=county&amp;level=place&amp;level=district"
         in response.content.decode()
     )
+
+
+def test_a_county_without_a_fips_code_that_acted_breaks_no_map(client, db):
+    """A county staff added without a FIPS code (the schema allows it) is on no map, but its adopted
+    measure still makes its state one where local jurisdictions acted, on every layer and date."""
+    county = PlaceFactory(level=Level.COUNTY, name="Newcounty County", county=None, fips=None)
+    ResolutionFactory(jurisdiction=county)
+    for url in ["/", "/?layer=counties", "/?as_of=2026-06-30", "/states/al/", "/api/states/"]:
+        assert client.get(url).status_code == 200, url
+    national = client.get("/").context["progress"]
+    assert {r.jurisdiction.usps: r.status for r in national.states}["AL"] == StateStatus.LOCAL
