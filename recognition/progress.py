@@ -10,13 +10,11 @@ import datetime
 import functools
 import json
 from dataclasses import dataclass, field
-from html import escape
 from urllib.parse import urlsplit
 
 from django.db.models import Case, Count, Exists, F, Min, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from . import coverage as people_rules
 from . import next_steps, past, stages, tallies, tap_targets
@@ -130,8 +128,8 @@ def status_inputs(as_of=None, by_county=True):
     measure, grouped by level, state and county (today: the tallies PostgreSQL keeps).
     Neither query joins or sorts the whole resolutions table.
     On a past date, a state measure's status is the one it had then, and local measures count
-    from their adoption dates. Without `by_county`, today's tallies are read added up per state
-    (enough for the states' statuses and the counts, not for colouring a county).
+    from their adoption dates. Without `by_county` (today, on PostgreSQL only), the tallies are read
+    added up per state: enough for the states' statuses and the counts, not for colouring a county.
     """
     counting, status_field = _counting(Resolution.objects.published(), as_of)
     state_rows = (
@@ -140,8 +138,7 @@ def status_inputs(as_of=None, by_county=True):
         .values_list("jurisdiction__level", "jurisdiction__usps", "kind", status_field)
         .distinct()
     )
-    per_state = not by_county and as_of is None and tallies.kept()
-    local_rows = tallies.local_acted_per_state() if per_state else acted_locally(as_of)
+    local_rows = acted_locally(as_of) if by_county else tallies.local_acted_per_state()
     # Rows in the shape of rules.MEASURE_FIELDS: (id, level, usps, parent usps, fips, county fips, kind,
     # status, published); measures_from_rows picks the state and county that matter for each level.
     rows = [
@@ -155,6 +152,14 @@ def status_inputs(as_of=None, by_county=True):
 
 # Stand-ins are values (two are equal whenever their fields are): each process makes each one once.
 _STAND_INS = {}
+
+
+def deciding_measures(codes, as_of=None):
+    """What the rules need to decide these states (usps codes) and colour their counties, without reading
+    their local measures: the states' own measures, and a stand-in per county and way a local
+    jurisdiction acted there (2 queries)."""
+    own = Resolution.objects.published().filter(jurisdiction__level=Level.STATE, jurisdiction__usps__in=codes)
+    return counted_measures(own, as_of) + local_stand_ins(acted_locally(as_of, codes))
 
 
 def local_stand_ins(rows):
@@ -280,18 +285,6 @@ class StateCounties:
 
     region: Region
     counties: list
-
-    @property
-    def paths(self):
-        """The counties' SVG paths, written here as escaped strings rather than by a template loop or
-        format_html: 3,000 of them were most of the county layer's time."""
-        return mark_safe(
-            "".join(
-                f'<path d="{escape(county.shape)}" data-fips="{escape(county.fips)}"'
-                f' data-status="{escape(county.status)}"/>'
-                for county in self.counties
-            )
-        )
 
 
 def _county_layer(state_regions, county_status, shapes):
@@ -540,10 +533,8 @@ def state_progress(state, as_of=None):
         .filter(parent=state)
         .only("level", "parent", "name", "slug", "fips", "shape", "population")
     )
-    # The state's own measures, and one stand-in per county and level where a local jurisdiction acted: all
-    # the rules need to colour the map (the counties' own measures are listed below, not named per county).
-    measures = counted_measures(Resolution.objects.published().filter(jurisdiction=state), as_of)
-    measures += local_stand_ins(acted_locally(as_of, [state.usps]))
+    # The counties' own measures are listed below, not named per county on the map.
+    measures = deciding_measures([state.usps], as_of)
     result = rules.state_results(measures, [state.usps])[state.usps]
     fips_list = [c.fips for c in counties if c.fips]
     county_results = rules.county_results(measures, {state.usps: fips_list}, {state.usps: result.status})
@@ -801,12 +792,7 @@ def neighboring_counties(county):
     if not counties:
         return Neighbors([])
     codes = sorted({c.parent.usps for c in counties})
-    # The states' own measures and a stand-in per county where a local jurisdiction acted: all the rules
-    # need (a state holds thousands of local measures; no neighbor names one).
-    measures = counted_measures(
-        Resolution.objects.published().filter(jurisdiction__level=Level.STATE, jurisdiction__usps__in=codes)
-    )
-    measures += local_stand_ins(acted_locally(states=codes))
+    measures = deciding_measures(codes)  # a state holds thousands of local measures; no neighbor names one
     state_status = {usps: result.status for usps, result in rules.state_results(measures, codes).items()}
     fips_by_state = {}
     for c in counties:
