@@ -26,8 +26,8 @@ class RecognitionConfig(AppConfig):
         # Warm after publish: the pages a change to public data made cold are made again by the worker.
         from . import warming
 
-        pre_save.connect(warming.resolution_saving, sender=Resolution, dispatch_uid="warm-resolution-saving")
         for model in (Jurisdiction, Resolution, Source, Action, LegislativeSession):
+            pre_save.connect(warming.row_saving, sender=model, dispatch_uid=f"warm-saving-{model.__name__}")
             post_save.connect(
                 warming.row_changed, sender=model, dispatch_uid=f"warm-on-save-{model.__name__}"
             )

@@ -49,9 +49,8 @@ PLACE_PATHS = {
     "Source": ("resolution__jurisdiction_id", "resolution__published"),
     "Action": ("resolution__jurisdiction_id", "resolution__published"),
 }
-# Set on a Resolution instance before it is saved: (its jurisdiction, published) until then.
+# Set on an instance before it is saved: where the stored row was public until then (see `row_saving`).
 WAS = "_warming_was"
-
 
 def enabled():
     """Only with a shared cache, and a worker of its own: the immediate backend would make the pages inside
@@ -103,25 +102,38 @@ def note(jurisdiction_ids):
     transaction.on_commit(_PendingWarm(jurisdiction_ids), robust=True)
 
 
-def resolution_saving(sender, instance, raw=False, **kwargs):
-    """pre_save: where the record was public until now, if it was: a record unpublished, or moved to
-    another jurisdiction, leaves its old place's pages stale too. One query."""
+def row_saving(sender, instance, raw=False, **kwargs):
+    """pre_save: the places whose pages showed the stored row until now. A record unpublished or moved to
+    another jurisdiction, a source or action moved to another record, a session to another legislature,
+    a place to another county or state: the old place's pages are stale too. One query."""
     if raw or not enabled() or instance.pk is None:
         return
-    row = sender.objects.filter(pk=instance.pk).values_list("jurisdiction_id", "published").first()
-    setattr(instance, WAS, row)
+    setattr(instance, WAS, _stored_places(sender, instance.pk))
+
+
+def _stored_places(model, pk):
+    """The jurisdictions whose pages show the stored row `pk` of `model`: its own place when the public
+    sees it (a jurisdiction: its state and county, which list it)."""
+    place_path, published_path = PLACE_PATHS[model.__name__]
+    if place_path == "pk":
+        return set(model._default_manager.filter(pk=pk).values_list("parent_id", "county_id").first() or ())
+    fields = [place_path] if published_path is None else [place_path, published_path]
+    row = model._default_manager.filter(pk=pk).values_list(*fields).first()
+    if row is None or (published_path is not None and not row[1]):
+        return set()
+    return {row[0]}
 
 
 def row_changed(sender, instance, raw=False, **kwargs):
-    """post_save and post_delete of public data: note its jurisdiction when the public sees the row."""
+    """post_save and post_delete of public data: note its jurisdiction when the public sees the row, and
+    where the stored row was public before a save."""
     if raw or not enabled():
         return
     from .models import Action, Jurisdiction, Resolution, Source
 
+    note(instance.__dict__.pop(WAS, None) or set())
     if isinstance(instance, Resolution):
-        was_at, was_published = instance.__dict__.pop(WAS, None) or (None, False)
         note({instance.jurisdiction_id} if instance.published else set())
-        note({was_at} if was_published else set())
         return
     if isinstance(instance, (Action, Source)):
         row = (

@@ -20,6 +20,7 @@ from django.urls import reverse
 from config.settings import redis_cache_settings
 from recognition import sharedcache, warming
 from recognition.models import DataVersion, Level, Resolution
+from tests import legislative
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
 from tests.test_caching import call_wsgi, commit, wsgi_application
 
@@ -205,6 +206,65 @@ def test_a_record_unpublished_as_it_moves_warms_only_where_it_was_public(warming
     commit()
     [task] = queued()
     assert task.args[1] == [old.pk]
+
+
+@pytest.mark.parametrize("what", ["source", "action", "session"])
+def test_a_row_moved_by_a_save_warms_the_pages_it_left_and_those_it_joined(warming_on, queued, what):
+    """A source or action moved to another record, a session to another legislature: the old place's
+    pages listed it too."""
+    if what == "session":
+        old, new = get_state("WY"), get_state("TX")
+        row = legislative.session(usps="WY")
+        row.jurisdiction = new
+    else:
+        old, new = get_county(WYOMING_ALBANY), get_county(TEXAS_TRAVIS)
+        was_on, now_on = ResolutionFactory(jurisdiction=old), ResolutionFactory(jurisdiction=new)
+        if what == "source":
+            row = was_on.sources.create(url="https://example.org/minutes", title="Minutes")
+        else:
+            row = legislative.act(was_on, "2025-03-04", "passage")
+        row.resolution = now_on
+    commit()
+    default_task_backend.clear()
+    row.save()
+    commit()
+    [task] = queued()
+    assert set(task.args[1]) == {old.pk, new.pk}
+    assert set(warming.pages(task.args[1])) == expected_pages(old, new)
+
+
+def test_a_source_moved_between_drafts_warms_nothing_and_one_leaving_a_public_record_warms_its_place(
+    warming_on, queued
+):
+    public = ResolutionFactory(jurisdiction=get_county(WYOMING_ALBANY))
+    drafts = [ResolutionFactory(jurisdiction=get_county(TEXAS_TRAVIS), published=False) for _ in range(2)]
+    source = drafts[0].sources.create(url="https://example.org/minutes", title="Minutes")
+    commit()
+    default_task_backend.clear()
+    source.resolution = drafts[1]
+    source.save()
+    commit()
+    assert queued() == []
+    source.resolution = public
+    source.save()
+    source.resolution = drafts[0]
+    source.save()  # in the same transaction: the public record's page showed it a moment ago
+    commit()
+    [task] = queued()
+    assert task.args[1] == [public.jurisdiction_id]
+
+
+def test_a_place_moved_to_another_county_and_state_warms_the_pages_of_both(warming_on, queued):
+    """The old county's and state's pages counted the place; the new ones count it now."""
+    city = PlaceFactory()  # in Mobile County, Alabama
+    commit()
+    default_task_backend.clear()
+    old_county = city.county
+    city.parent, city.county = get_state("TX"), get_county(TEXAS_TRAVIS)
+    city.save()
+    commit()
+    [task] = queued()
+    assert set(warming.pages(task.args[1])) == expected_pages(city, old_county)
 
 
 def test_nothing_is_queued_when_warming_is_off(warming_on, queued, settings):
