@@ -1,3 +1,4 @@
+import functools
 from html import escape as _html_escape
 
 from django import template
@@ -16,6 +17,14 @@ def escape(value):
 
     Always escapes, unlike `conditional_escape`: pass it text, never markup already made safe."""
     return _html_escape(str(value))
+
+
+@functools.lru_cache(maxsize=16_384)
+def escape_repeated(value):
+    """`escape` of a value that comes back on every request (an outline, a FIPS code, a status): each
+    worker escapes each once. The county outlines are most of the national county layer's bytes, and
+    escaping them anew was a third of its time."""
+    return escape(value)
 
 
 @register.filter
@@ -156,8 +165,8 @@ def map_links(regions, link_target=""):
     return mark_safe(
         "".join(
             f'<a href="{escape(r.url)}"{target} aria-label="{escape(r.label)}">'
-            f'<path d="{escape(r.jurisdiction.shape)}" data-fips="{escape(r.fips)}"'
-            f' data-status="{escape(r.status)}"/></a>'
+            f'<path d="{escape_repeated(r.jurisdiction.shape)}" data-fips="{escape_repeated(r.fips)}"'
+            f' data-status="{escape_repeated(r.status)}"/></a>'
             for r in regions
             if r.jurisdiction.shape
         )
@@ -170,8 +179,8 @@ def county_paths(counties):
     the link). Written as escaped strings: 3,000 of them were most of that layer's time."""
     return mark_safe(
         "".join(
-            f'<path d="{escape(county.shape)}" data-fips="{escape(county.fips)}"'
-            f' data-status="{escape(county.status)}"/>'
+            f'<path d="{escape_repeated(county.shape)}" data-fips="{escape_repeated(county.fips)}"'
+            f' data-status="{escape_repeated(county.status)}"/>'
             for county in counties
         )
     )
