@@ -52,6 +52,7 @@ PLACE_PATHS = {
 # Set on an instance before it is saved: where the stored row was public until then (see `row_saving`).
 WAS = "_warming_was"
 
+
 def enabled():
     """Only with a shared cache, and a worker of its own: the immediate backend would make the pages inside
     the publisher's own request (hundreds of them, with that request's connection and thread)."""
