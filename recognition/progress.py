@@ -10,6 +10,7 @@ import datetime
 import functools
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.db.models import Case, Count, Exists, F, Min, OuterRef, Prefetch, Q, Value, When
@@ -264,9 +265,9 @@ def _state_regions(states, results):
     return [Region(state, results[state.usps].status, results[state.usps].deciding) for state in states]
 
 
-@dataclass(frozen=True, slots=True)
-class CountyShape:
-    """A county on the national county layer: just what the map draws."""
+class CountyShape(NamedTuple):
+    """A county on the national county layer: just what the map draws (a tuple: 3,000 are made per
+    drawing, several times faster than a frozen dataclass's)."""
 
     fips: str
     shape: str
@@ -290,9 +291,10 @@ class StateCounties:
 def _county_layer(state_regions, county_status, shapes):
     """The national county layer, grouped by state, and its table alternative (no query)."""
     by_state = {}
-    for fips, shape in sorted(shapes.items()):
-        if fips in county_status:
-            by_state.setdefault(fips[:2], []).append(CountyShape(fips, shape, county_status[fips]))
+    for fips in sorted(shapes):  # the codes alone: sorting (code, outline) pairs took twice as long
+        status = county_status.get(fips)
+        if status is not None:
+            by_state.setdefault(fips[:2], []).append(CountyShape(fips, shapes[fips], status))
     groups = [StateCounties(r, by_state[r.fips]) for r in state_regions if r.fips in by_state]
     table = [
         CountyTableRow(
@@ -306,27 +308,57 @@ def _county_layer(state_regions, county_status, shapes):
     return groups, table
 
 
-def grouped_counties(states, state_status):
-    """(counties by colour, `NationalCoverage`) of `states`, from their counties grouped by what acted
-    there (today's tallies, PostgreSQL): the one rule applied once per group rather than per county,
-    the same figures as `county_standings` and `population_coverage` give county by county. One query."""
+def grouped_counties(states, state_status, groups=None):
+    """(counties by colour, `NationalCoverage`, {(usps, county acted, locality acted): colour}) of `states`,
+    from their counties grouped by what acted there (`groups`: rows as `tallies.county_groups` gives
+    them, read from today's tallies unless given): the one rule applied once per group rather than per
+    county, the same figures as `county_standings` and `population_coverage` give county by county. One
+    query, or none with `groups`."""
     county_counts = dict.fromkeys(rules.CountyStatus, 0)
-    groups = []
-    for usps, county_acted, locality_acted, counties, people, with_figure, without in tallies.county_groups():
+    colours, summed = {}, []
+    for usps, county_acted, locality_acted, counties, people, with_figure, without in (
+        tallies.county_groups() if groups is None else groups
+    ):
         status, coverage = rules.county_standing(
             county_acted=county_acted,
             locality_acted=locality_acted,
             state_status=rules.StateStatus(state_status.get(usps, rules.StateStatus.NONE)),
         )
+        colours[(usps, county_acted, locality_acted)] = status
         county_counts[status] += counties
-        groups.append(people_rules.CountyGroup(usps, coverage, counties, people, with_figure, tuple(without)))
+        summed.append(people_rules.CountyGroup(usps, coverage, counties, people, with_figure, tuple(without)))
     coverage = people_rules.population_coverage_of_groups(
         state_status,
-        groups,
+        summed,
         {state.fips: state.population for state in states if state.population is not None},
         {state.usps: state.fips for state in states},
     )
-    return county_counts, coverage
+    return county_counts, coverage, colours
+
+
+def flagged_counties(states, state_status):
+    """(counties by colour, `NationalCoverage`, {fips: colour}, {fips: outline}) of `states`, from each
+    county's flags in today's tallies: the national county layer. Its counties are added up into the
+    groups of `grouped_counties`, so the rule is applied once per group and the figures are its. One query."""
+    groups, group_of, shapes = {}, {}, {}
+    for usps, fips, population, shape, county_acted, locality_acted in tallies.county_flags():
+        key = (usps, county_acted, locality_acted)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = [0, 0, 0, []]  # counties, their known population, with a figure, without
+        group[0] += 1
+        if population is None:
+            group[3].append(fips)
+        else:
+            group[1] += population
+            group[2] += 1
+        group_of[fips] = key
+        if shape:
+            shapes[fips] = shape
+    county_counts, coverage, colours = grouped_counties(
+        states, state_status, [(*key, *sums, sorted(without)) for key, (*sums, without) in groups.items()]
+    )
+    return county_counts, coverage, {fips: colours[key] for fips, key in group_of.items()}, shapes
 
 
 def national_progress(latest_count=6, with_county_layer=False, as_of=None):
@@ -334,24 +366,27 @@ def national_progress(latest_count=6, with_county_layer=False, as_of=None):
 
     On a past date every figure comes from what counted then; the bills in Congress are those
     pending or adopted then, each where it stood, and the latest adoptions those made by then.
-    Today on PostgreSQL, unless the county layer is drawn, no county is read one by one: the
-    counties come grouped by what acted there.
+    Today on PostgreSQL the counties come from the tallies: grouped by what acted there, or, for the
+    county layer, each with its outline and what acted there; the rule is applied per group either way.
     """
     states = list(
         Jurisdiction.objects.states().only(
             "name", "usps", "fips", "is_territory", "level", "slug", "shape", "shape_viewbox", "population"
         )
     )
-    grouped = not with_county_layer and as_of is None and tallies.kept()
-    inputs = status_inputs(as_of, by_county=not grouped)
+    tallied = as_of is None and tallies.kept()  # today's counties, from their tallies
+    inputs = status_inputs(as_of, by_county=not tallied)
     results = rules.state_results(inputs.for_states, [s.usps for s in states])
     regions = _state_regions(states, results)
     state_status = {usps: result.status for usps, result in results.items()}
     state_regions = [r for r in regions if not r.jurisdiction.is_territory]
     counted_states = [r.jurisdiction for r in state_regions]
     county_regions, county_table = [], []
-    if grouped:
-        county_counts, coverage = grouped_counties(counted_states, state_status)
+    if tallied and with_county_layer:
+        county_counts, coverage, county_status, county_shapes = flagged_counties(counted_states, state_status)
+        county_regions, county_table = _county_layer(state_regions, county_status, county_shapes)
+    elif tallied:
+        county_counts, coverage, _colours = grouped_counties(counted_states, state_status)
     else:
         fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
         standings = rules.county_standings(fips_by_state, state_status, *inputs.acted_counties())

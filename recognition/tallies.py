@@ -89,6 +89,30 @@ def county_groups():
         return cursor.fetchall()
 
 
+def county_flags():
+    """Every county of the 50 states and DC with a FIPS code (in no order), with what `county_groups`
+    groups them by: [(usps, fips, population, outline, county acted, locality acted)]. One query: what
+    the national county layer colours and counts."""
+    county, tally = Jurisdiction._meta.db_table, CountyTally._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT state.usps, county.fips, county.population, county.shape,
+                   COALESCE(tally.counties, 0) > 0,
+                   COALESCE(tally.localities, 0) > 0
+            FROM {county} county
+            JOIN {county} state ON state.id = county.parent_id
+            LEFT JOIN (
+                SELECT fips, SUM(counties) AS counties, SUM(places) + SUM(districts) AS localities
+                FROM {tally} WHERE fips <> '' GROUP BY fips
+            ) tally ON tally.fips = county.fips
+            WHERE county.level = %s AND county.fips IS NOT NULL AND NOT state.is_territory
+            """,
+            [Level.COUNTY],
+        )
+        return cursor.fetchall()
+
+
 def adoptions_by_year():
     """{(series, year): published measures adopted that year}, series "state" or "local". One query."""
     return {

@@ -233,6 +233,14 @@ def test_the_tallies_equal_the_measures_after_any_writes(world, operations):
         transaction.set_rollback(True)
 
 
+def layer(national):
+    """The national county layer as drawn: each state's counties, their outlines and colours."""
+    return [
+        (group.region.fips, [(c.fips, c.shape, c.status) for c in group.counties])
+        for group in national.county_regions
+    ]
+
+
 def test_the_maps_read_from_the_tallies_show_what_the_measures_say(world, django_assert_max_num_queries):
     """The national map (its counties grouped by what acted there), its county layer and a state's map,
     from the tallies and counted from the measures."""
@@ -254,6 +262,10 @@ def test_the_maps_read_from_the_tallies_show_what_the_measures_say(world, django
     finally:
         tallies.kept = original
     assert from_tallies.county_counts == from_measures.county_counts
+    assert layer(from_tallies) == layer(from_measures)
+    assert [(row.state.usps, row.counts) for row in from_tallies.county_table] == [
+        (row.state.usps, row.counts) for row in from_measures.county_table
+    ]
     assert from_tallies.state_counts == from_measures.state_counts
     assert from_tallies.local_acted == from_measures.local_acted
     assert from_tallies.coverage == from_measures.coverage
