@@ -137,10 +137,10 @@ def test_no_inline_scripts_or_styles_in_templates():
 ALLOWED_SAFE_USES = {
     # path: number of uses
     # The list's rows and filter choices, the stage bars, the maps' links and a state's county table, and the national
-    # county layer's paths, written as plain strings for speed: every value goes through html.escape
-    # first (tests/test_list.py puts markup in a title, a number and a place name; the map test below
-    # in a county's name).
-    "recognition/templatetags/recognition.py": 6,
+    # county layer's paths, and the timeline's years, written as plain strings for speed: every value
+    # goes through html.escape first (tests/test_list.py puts markup in a title, a number and a place
+    # name; the tests below in a county's name, a bill's number and the address).
+    "recognition/templatetags/recognition.py": 8,
 }
 
 
@@ -184,6 +184,22 @@ def test_a_county_name_with_markup_is_text_on_the_maps_and_in_the_table(client):
             labels = [unescape(label) for label in re.findall(r'aria-label="([^"]*)"', html)]
             assert any(hostile in label for label in labels)
             assert f">{hostile}</a></th>" in unescape(html)
+
+
+def test_markup_in_the_address_is_text_in_the_timeline_s_links(client, starter_dataset):
+    """The timeline's years keep the address's other parameters, written as plain strings: escaped there."""
+    from urllib.parse import quote
+
+    hostile = '"><script>x(1)</script>'
+    html = client.get("/", {"layer": hostile}).content.decode()
+    assert "<script>x(1)" not in html
+    years = re.findall(r'<a class="chart__year" href="([^"]*)"', html)
+    rows = re.findall(r'<tr><th scope="row"><a href="([^"]*)">\d{4}</a>', html)
+    assert years and rows == years
+    layer = f"?layer={quote(hostile, safe='')}"
+    assert all(
+        href == layer or re.fullmatch(rf"{re.escape(layer)}&amp;as_of=\d{{4}}-12-31", href) for href in years
+    )
 
 
 @pytest.mark.django_db
