@@ -11,10 +11,11 @@ import functools
 import json
 from dataclasses import dataclass, field
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.db.models import Case, Count, Exists, F, Min, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import ExtractYear
+from django.urls import reverse
 from django.utils import timezone
 
 from . import coverage as people_rules
@@ -27,6 +28,7 @@ from .geography_loader import STATES_ATLAS
 from .models import Action, Jurisdiction, Kind, Level, Resolution, Source, Status
 
 STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
+NAMED_MEASURES = 3  # measures named in one line of a page (what makes a state's status, what covers a place)
 
 
 @dataclass
@@ -547,6 +549,15 @@ class StateProgress:
     more_local_measures: bool = False
     as_of: datetime.date | None = None
 
+    @property
+    def named_laws(self):
+        """The laws that make it a law state: the first few, and how many more (the list has them all)."""
+        return Capped.of(self.deciding, NAMED_MEASURES)
+
+    @property
+    def laws_url(self):
+        return adopted_measures_url(self.state, rules.LAW_KINDS, self.as_of)
+
     def counties_sorted(self, key):
         """The county table's rows, by name (default) or by population, largest first."""
         if key == "population":
@@ -647,6 +658,24 @@ class Standing:
     state_laws: list
     state_resolutions: list
 
+    @property
+    def named(self):
+        """Each list, its first few named and the rest counted: a page names a few in a line."""
+        return {
+            name: Capped.of(getattr(self, name), NAMED_MEASURES)
+            for name in ("county", "state_laws", "state_resolutions")
+        }
+
+
+def adopted_measures_url(state, kinds, as_of=None):
+    """The list of a state's own adopted measures of these kinds (adopted by `as_of`, when given): where a
+    line naming a few of them leads for the rest."""
+    query = [("state", state.usps), ("level", Level.STATE), ("status", Status.ADOPTED)]
+    query += [("kind", kind) for kind in sorted(kinds)]
+    if as_of is not None:
+        query.append(("adopted_before", as_of.isoformat()))
+    return f"{reverse('recognition:resolution_list')}?{urlencode(query)}"
+
 
 def _state_status(state, adopted_state_measures):
     """The state's status from its adopted measures alone: enough to tell a law from a resolution."""
@@ -725,6 +754,9 @@ def jurisdiction_progress(jurisdiction):
         return context
     state, standing, state_status = jurisdiction_standing(jurisdiction, own)
     context["state"], context["standing"] = state, standing
+    # Where the lines that name a few of the state's measures lead for the rest.
+    context["state_laws_url"] = adopted_measures_url(state, rules.LAW_KINDS)
+    context["state_resolutions_url"] = adopted_measures_url(state, rules.RESOLUTION_KINDS)
     adopted_own, county = standing.own, standing.county
     recognized_here = bool(adopted_own or county)
     context["next_steps"] = NextSteps(

@@ -7,12 +7,13 @@ an Alabama county (a state law).
 
 import csv
 import re
+from html import unescape
 
 import pytest
 from django.urls import reverse
 
 from recognition import progress
-from recognition.models import Jurisdiction, Level, Status
+from recognition.models import Jurisdiction, Kind, Level, Status
 from recognition.next_steps import Ask, asks, governing_body, neighbors_in_words
 from recognition.status import StateStatus
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
@@ -437,3 +438,41 @@ def test_each_neighbor_has_the_colour_the_national_county_map_gives_it(starter_d
             assert region.status == national[region.fips], (county.name, region.jurisdiction.name)
             seen.add(region.status)
     assert {"county", "place", "resolution"} <= seen  # the colours a mistake would confuse
+
+
+# --- A few measures named in a line, the rest counted and linked -----------------------------------------
+
+
+@pytest.mark.parametrize("laws", [3, 5])
+def test_a_line_names_the_first_few_laws_and_links_the_rest_to_the_list(db, client, laws):
+    """A state with many laws (or a demo database) names three in its status line and on each county's
+    page; the rest are counted, and the link lists exactly the state's laws."""
+    texas = get_state("TX")
+    made = [
+        ResolutionFactory(jurisdiction=texas, kind=kind, identifier=f"SB {n}", body="Legislature")
+        for n, kind in enumerate(
+            [Kind.STATUTE, Kind.EXECUTIVE_ORDER, Kind.STATUTE, Kind.BILL, Kind.STATUTE][:laws]
+        )
+    ]
+    ResolutionFactory(jurisdiction=texas, kind=Kind.RESOLUTION, identifier="SR 1", body="Senate")  # not a law
+    state_page = client.get("/states/tx/").content.decode()
+    status_line = re.search(r'<p class="status-line">.*?</p>', state_page, flags=re.S).group(0)
+    named = re.findall(r'<a href="/resolutions/(\d+)/">', status_line)
+    assert len(named) == min(laws, 3) and {int(pk) for pk in named} <= {r.pk for r in made}
+    county_page = client.get(get_county("48201").get_absolute_url()).content.decode()  # Harris County
+    covered = re.search(r'<ul class="covered__list">.*?</ul>', county_page, flags=re.S).group(0)
+    assert covered.count("<li>Covered by ") == min(laws, 3) + (laws > 3)
+    assert covered.count("<li>State resolution, not a law: ") == 1
+    sentence = re.search(r'<p class="standing__sentence">.*?</p>', county_page, flags=re.S).group(0)
+    assert len(re.findall(r'<a href="/resolutions/\d+/">', sentence)) == min(laws, 3)
+    assert (f" and {laws - 3} more)" in sentence) == (laws > 3)
+    more = re.findall(r'<a href="([^"]*)">(\d+) more state laws?</a>', status_line + covered)
+    if laws <= 3:
+        assert more == []
+        return
+    assert [count for _href, count in more] == [str(laws - 3)] * 2
+    href = unescape(more[0][0])
+    assert href == unescape(more[1][0])
+    listed = client.get(href).content.decode()
+    linked = {int(pk) for pk in re.findall(r'<td><a href="/resolutions/(\d+)/">', listed)}
+    assert linked == {r.pk for r in made}

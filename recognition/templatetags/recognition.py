@@ -249,6 +249,23 @@ def timeline_rows(context, timeline):
     )
 
 
+@register.simple_tag
+def measure_links(measures, with_place=False):
+    """Measures named in a sentence, each a link: "HB 1, HB 2 and HB 3" (each after its place's name,
+    `with_place`). Past the first few the rest are counted ("HB 1, HB 2, HB 3 and 39 more"): the page
+    lists them below, or links to the list."""
+    capped = progress.Capped.of(measures, progress.NAMED_MEASURES)
+    names = []
+    for r in capped.shown:
+        link = f'<a href="{escape(r.get_absolute_url())}">{escape(r.identifier or r.get_kind_display().lower())}</a>'
+        names.append(f"{escape(r.jurisdiction.name)} ({link})" if with_place else link)
+    if capped.more:
+        names.append(f"{capped.more} more")
+    if len(names) > 1:
+        names[-2:] = [f"{names[-2]} and {names[-1]}"]
+    return mark_safe(", ".join(names))
+
+
 def _grouped(count):
     """1234567 -> "1,234,567"; no figure -> "—"."""
     return "—" if count is None else f"{count:,}"
