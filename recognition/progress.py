@@ -161,7 +161,12 @@ def deciding_measures(codes, as_of=None):
     """What the rules need to decide these states (usps codes) and colour their counties, without reading
     their local measures: the states' own measures, and a stand-in per county and way a local
     jurisdiction acted there (2 queries)."""
-    own = Resolution.objects.published().filter(jurisdiction__level=Level.STATE, jurisdiction__usps__in=codes)
+    own = (
+        Resolution.objects.published()
+        .filter(jurisdiction__level=Level.STATE, jurisdiction__usps__in=codes)
+        # Newest first, the same on every database: a page names the first few.
+        .order_by(F("adopted_on").desc(nulls_last=True), "-pk")
+    )
     return counted_measures(own, as_of) + local_stand_ins(acted_locally(as_of, codes))
 
 
@@ -700,7 +705,8 @@ def jurisdiction_standing(jurisdiction, own):
         .adopted()
         .filter(jurisdiction__in=above)
         .with_jurisdiction()
-        .order_by("jurisdiction__level", "-adopted_on")
+        # Newest first, the same on every database: a page names the first few.
+        .order_by("jurisdiction__level", F("adopted_on").desc(nulls_last=True), "-pk")
     )
     from_state = [r for r in covering if r.jurisdiction_id == state.pk]
     county = [r for r in covering if r.jurisdiction_id != state.pk]

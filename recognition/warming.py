@@ -109,17 +109,18 @@ def row_saving(sender, instance, raw=False, **kwargs):
     a place to another county or state: the old place's pages are stale too. One query."""
     if raw or not enabled() or instance.pk is None:
         return
-    setattr(instance, WAS, _stored_places(sender, instance.pk))
+    setattr(instance, WAS, _stored_places(sender, instance.pk, kwargs.get("using")))
 
 
-def _stored_places(model, pk):
-    """The jurisdictions whose pages show the stored row `pk` of `model`: its own place when the public
-    sees it (a jurisdiction: its state and county, which list it)."""
+def _stored_places(model, pk, using=None):
+    """The jurisdictions whose pages show the stored row `pk` of `model` (in the database `using`): its own
+    place when the public sees it (a jurisdiction: its state and county, which list it)."""
     place_path, published_path = PLACE_PATHS[model.__name__]
+    stored = model._default_manager.db_manager(using).filter(pk=pk)
     if place_path == "pk":
-        return set(model._default_manager.filter(pk=pk).values_list("parent_id", "county_id").first() or ())
+        return set(stored.values_list("parent_id", "county_id").first() or ())
     fields = [place_path] if published_path is None else [place_path, published_path]
-    row = model._default_manager.filter(pk=pk).values_list(*fields).first()
+    row = stored.values_list(*fields).first()
     if row is None or (published_path is not None and not row[1]):
         return set()
     return {row[0]}

@@ -16,6 +16,7 @@ from recognition import progress
 from recognition.models import Jurisdiction, Kind, Level, Status
 from recognition.next_steps import Ask, asks, governing_body, neighbors_in_words
 from recognition.status import StateStatus
+from tests import legislative
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
 from tests.test_neighbors import MOBILE_AL, MOBILE_NEIGHBORS
 
@@ -476,3 +477,60 @@ def test_a_line_names_the_first_few_laws_and_links_the_rest_to_the_list(db, clie
     listed = client.get(href).content.decode()
     linked = {int(pk) for pk in re.findall(r'<td><a href="/resolutions/(\d+)/">', listed)}
     assert linked == {r.pk for r in made}
+
+
+def test_the_first_few_named_are_the_newest_on_every_database(db, client):
+    """Which three a line names is decided by the adoption dates (an unknown one last), then the newest
+    record: the same text on SQLite and PostgreSQL."""
+    texas = get_state("TX")
+    undated_older = ResolutionFactory(  # made before the other undated one, so named after it
+        jurisdiction=texas,
+        kind=Kind.STATUTE,
+        identifier="HB 9",
+        body="Legislature",
+        adopted_on=None,
+        adopted_on_precision="",
+    )
+    dated = [
+        ResolutionFactory(
+            jurisdiction=texas,
+            kind=Kind.STATUTE,
+            identifier=f"HB {n}",
+            body="Legislature",
+            adopted_on=day,
+            adopted_on_precision="day" if day else "",
+        )
+        for n, day in enumerate(["2020-05-01", "2023-05-01", None, "2021-05-01", "2023-05-01"])
+    ]
+    for record in [*dated, undated_older]:
+        record.refresh_from_db()  # the dates as stored
+    state_line = re.search(
+        r'<p class="status-line">.*?</p>', client.get("/states/tx/").content.decode(), re.S
+    )
+    named = [int(pk) for pk in re.findall(r'<a href="/resolutions/(\d+)/">', state_line.group(0))]
+    newest = sorted(
+        [*dated, undated_older],
+        key=lambda r: (r.adopted_on is None, -(r.adopted_on.toordinal() if r.adopted_on else 0), -r.pk),
+    )
+    assert named == [r.pk for r in newest[:3]]
+
+
+def test_the_pending_bills_to_ask_about_are_all_named(db, client):
+    """The next steps name every pending bill (no other line of the page lists them), and speak of a
+    state's several laws in the plural."""
+    bills = [legislative.bill(usps="TX") for _ in range(5)]
+    for n in range(2):
+        ResolutionFactory(
+            jurisdiction=get_state("OK"), kind=Kind.STATUTE, identifier=f"SB {n}", body="Legislature"
+        )
+
+    def next_steps(url):
+        page = client.get(url).content.decode()
+        steps = re.search(r'<section class="next-steps".*?</section>', page, flags=re.S).group(0)
+        return steps, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", steps))
+
+    steps, words = next_steps("/states/tx/")
+    assert {int(pk) for pk in re.findall(r'<a href="/resolutions/(\d+)/">', steps)} >= {b.pk for b in bills}
+    assert " more " not in words
+    _steps, words = next_steps("/states/ok/")
+    assert " recognize its dispatchers as first responders: thank those who passed them." in words

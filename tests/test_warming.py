@@ -247,8 +247,10 @@ def test_a_source_moved_between_drafts_warms_nothing_and_one_leaving_a_public_re
     assert queued() == []
     source.resolution = public
     source.save()
+    commit()
+    default_task_backend.clear()
     source.resolution = drafts[0]
-    source.save()  # in the same transaction: the public record's page showed it a moment ago
+    source.save()  # leaving the public record: its page showed it until now
     commit()
     [task] = queued()
     assert task.args[1] == [public.jurisdiction_id]

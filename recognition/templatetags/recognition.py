@@ -250,11 +250,14 @@ def timeline_rows(context, timeline):
 
 
 @register.simple_tag
-def measure_links(measures, with_place=False):
+def measure_links(measures, with_place=False, every=False):
     """Measures named in a sentence, each a link: "HB 1, HB 2 and HB 3" (each after its place's name,
-    `with_place`). Past the first few the rest are counted ("HB 1, HB 2, HB 3 and 39 more"): the page
-    lists them below, or links to the list."""
-    capped = progress.Capped.of(measures, progress.NAMED_MEASURES)
+    `with_place`). Past the first few the rest are counted ("HB 1, HB 2, HB 3 and 39 more"), for lists
+    the page shows below or links to; `every` names them all (the pending bills to ask about, which
+    no other line of the page lists)."""
+    capped = (
+        progress.Capped(list(measures), 0) if every else progress.Capped.of(measures, progress.NAMED_MEASURES)
+    )
     names = []
     for r in capped.shown:
         link = f'<a href="{escape(r.get_absolute_url())}">{escape(r.identifier or r.get_kind_display().lower())}</a>'
