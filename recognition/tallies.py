@@ -59,12 +59,27 @@ def local_acted_per_state():
     return found
 
 
+def _counties_and_what_acted():
+    """What both readers below select from: every county of the 50 states and DC with a FIPS code
+    (`county`), its state (`state`) and its tallies summed (`tally`: the counties and the localities
+    there that acted; no row where none did). One parameter: the county level."""
+    county, tally = Jurisdiction._meta.db_table, CountyTally._meta.db_table
+    return f"""
+        FROM {county} county
+        JOIN {county} state ON state.id = county.parent_id
+        LEFT JOIN (
+            SELECT fips, SUM(counties) AS counties, SUM(places) + SUM(districts) AS localities
+            FROM {tally} WHERE fips <> '' GROUP BY fips
+        ) tally ON tally.fips = county.fips
+        WHERE county.level = %s AND county.fips IS NOT NULL AND NOT state.is_territory
+    """
+
+
 def county_groups():
     """The counties of the 50 states and DC (those with a FIPS code), grouped by state and by whether
     the county itself, and a city, town or district in it, adopted a measure: [(usps, county acted,
     locality acted, counties, their known population, counties with a figure, [FIPS of those
     without])]. One query, about 150 rows instead of 3,200."""
-    county, tally = Jurisdiction._meta.db_table, CountyTally._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -75,13 +90,7 @@ def county_groups():
                    COALESCE(SUM(county.population), 0)::bigint,  -- SUM of bigints is numeric: Decimal
                    COUNT(county.population),
                    ARRAY_REMOVE(ARRAY_AGG(CASE WHEN county.population IS NULL THEN county.fips END), NULL)
-            FROM {county} county
-            JOIN {county} state ON state.id = county.parent_id
-            LEFT JOIN (
-                SELECT fips, SUM(counties) AS counties, SUM(places) + SUM(districts) AS localities
-                FROM {tally} WHERE fips <> '' GROUP BY fips
-            ) tally ON tally.fips = county.fips
-            WHERE county.level = %s AND county.fips IS NOT NULL AND NOT state.is_territory
+            {_counties_and_what_acted()}
             GROUP BY 1, 2, 3
             """,
             [Level.COUNTY],
@@ -93,20 +102,13 @@ def county_flags():
     """Every county of the 50 states and DC with a FIPS code (in no order), with what `county_groups`
     groups them by: [(usps, fips, population, outline, county acted, locality acted)]. One query: what
     the national county layer colours and counts."""
-    county, tally = Jurisdiction._meta.db_table, CountyTally._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT state.usps, county.fips, county.population, county.shape,
                    COALESCE(tally.counties, 0) > 0,
                    COALESCE(tally.localities, 0) > 0
-            FROM {county} county
-            JOIN {county} state ON state.id = county.parent_id
-            LEFT JOIN (
-                SELECT fips, SUM(counties) AS counties, SUM(places) + SUM(districts) AS localities
-                FROM {tally} WHERE fips <> '' GROUP BY fips
-            ) tally ON tally.fips = county.fips
-            WHERE county.level = %s AND county.fips IS NOT NULL AND NOT state.is_territory
+            {_counties_and_what_acted()}
             """,
             [Level.COUNTY],
         )
