@@ -28,7 +28,7 @@ from .geography_loader import STATES_ATLAS
 from .models import Action, Jurisdiction, Kind, Level, Resolution, Source, Status
 
 STATE_PAGE_LIMIT = 25  # measures listed on a state page before "see all"
-NAMED_MEASURES = 3  # measures named in one line of a page (what makes a state's status, what covers a place)
+NAMED_IN_A_LINE = 3  # measures, bills or places named in one line of a page or sheet; the rest are counted
 
 
 @dataclass
@@ -557,7 +557,7 @@ class StateProgress:
     @property
     def named_laws(self):
         """The laws that make it a law state: the first few, and how many more (the list has them all)."""
-        return Capped.of(self.deciding, NAMED_MEASURES)
+        return Capped.of(self.deciding)
 
     @property
     def laws_url(self):
@@ -667,8 +667,7 @@ class Standing:
     def named(self):
         """Each list, its first few named and the rest counted: a page names a few in a line."""
         return {
-            name: Capped.of(getattr(self, name), NAMED_MEASURES)
-            for name in ("county", "state_laws", "state_resolutions")
+            name: Capped.of(getattr(self, name)) for name in ("county", "state_laws", "state_resolutions")
         }
 
 
@@ -1133,18 +1132,18 @@ def pending_federal_bills():
 # --- A one-page fact sheet ----------------------------------------------------------------------------
 
 FACT_SHEET_SOURCES = 8  # sources printed; the page online lists every one
-FACT_SHEET_LIST = 3  # bills or places named in one line of a sheet; the rest are counted
 
 
 @dataclass(frozen=True)
 class Capped:
-    """The first few of a list, and how many more: what keeps a printed sheet to one page."""
+    """The first few of a list, and how many more: what a line names (and what keeps a printed sheet to one
+    page)."""
 
     shown: list
     more: int
 
     @classmethod
-    def of(cls, items, limit=FACT_SHEET_LIST):
+    def of(cls, items, limit=NAMED_IN_A_LINE):
         items = list(items)
         return cls(items[:limit], max(len(items) - limit, 0))
 
@@ -1206,12 +1205,15 @@ def _sources(measures):
 
 
 def _state_deciding(state_page):
-    """The state's own measures behind a law or resolution status (a status of local action is counted)."""
-    kinds = {
-        rules.StateStatus.LAW: rules.LAW_KINDS,
-        rules.StateStatus.RESOLUTION: rules.RESOLUTION_KINDS,
-    }.get(state_page.status, ())
-    return [r for r in state_page.state_measures if r.status == Status.ADOPTED and r.kind in kinds]
+    """The state's own measures behind a law or resolution status, as its page names them: the first few of
+    the measures that decide it (the page's listed records), and how many more (a status of local action
+    names none)."""
+    if state_page.status not in (rules.StateStatus.LAW, rules.StateStatus.RESOLUTION):
+        return Capped([], 0)
+    named = Capped.of(state_page.deciding)
+    listed = {r.pk: r for r in state_page.state_measures}  # the newest: they hold the first few
+    shown = [listed[m.id] for m in named.shown if m.id in listed]
+    return Capped(shown, len(state_page.deciding) - len(shown))
 
 
 def fact_sheet(place):
@@ -1237,8 +1239,8 @@ def fact_sheet(place):
     # What the sheet names, in the order it names them: those are what it cites.
     cited = [
         r
-        for measures in [*named, deciding, steps.state_bills, steps.federal_bills]
-        for r in measures[:FACT_SHEET_LIST]
+        for measures in [*named, deciding.shown, steps.state_bills, steps.federal_bills]
+        for r in measures[:NAMED_IN_A_LINE]
     ]
     return FactSheet(
         place=place,
@@ -1247,7 +1249,7 @@ def fact_sheet(place):
         next_steps=steps,
         federal_bills=Capped.of(steps.federal_bills),
         state_bills=Capped.of(steps.state_bills),
-        state_deciding=Capped.of(deciding),
+        state_deciding=deciding,
         sources=_sources(list(dict.fromkeys(cited))),
         **local,
     )

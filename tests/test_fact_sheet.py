@@ -97,3 +97,22 @@ def test_fact_sheet_queries_do_not_grow_with_neighbors_or_sources(
         client.get(reverse("recognition:fact_sheet", args=["al", get_county(MOBILE_AL).slug]))
     with django_assert_max_num_queries(20):
         client.get(reverse("recognition:state_fact_sheet", args=["tx"]))
+
+
+def test_the_sheet_counts_a_state_s_laws_as_its_page_does(db, client):
+    """More laws than a state page lists (25): the sheet's "and N more" still counts them all, as the
+    page's status line does."""
+    import re
+
+    from recognition.models import Kind
+    from tests.conftest import ResolutionFactory, get_state
+
+    laws = 27
+    for n in range(laws):
+        ResolutionFactory(
+            jurisdiction=get_state("TX"), kind=Kind.STATUTE, identifier=f"SB {n}", body="Legislature"
+        )
+    page = client.get("/states/tx/").content.decode()
+    sheet = client.get("/states/tx/fact-sheet/").content.decode()
+    assert f"{laws - 3} more state laws</a>" in page
+    assert re.search(rf"<strong>State law</strong>: SB \d+, SB \d+, SB \d+ and {laws - 3} more\.</p>", sheet)

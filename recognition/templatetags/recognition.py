@@ -249,24 +249,39 @@ def timeline_rows(context, timeline):
     )
 
 
+def _in_a_sentence(names, more=0):
+    """ "A", "A and B", "A, B and C", "A, B, C and 4 more"."""
+    names = [*names, f"{more} more"] if more else list(names)
+    if len(names) > 1:
+        names[-2:] = [f"{names[-2]} and {names[-1]}"]
+    return ", ".join(names)
+
+
 @register.simple_tag
 def measure_links(measures, with_place=False, every=False):
     """Measures named in a sentence, each a link: "HB 1, HB 2 and HB 3" (each after its place's name,
     `with_place`). Past the first few the rest are counted ("HB 1, HB 2, HB 3 and 39 more"), for lists
     the page shows below or links to; `every` names them all (the pending bills to ask about, which
     no other line of the page lists)."""
-    capped = (
-        progress.Capped(list(measures), 0) if every else progress.Capped.of(measures, progress.NAMED_MEASURES)
-    )
+    capped = progress.Capped(list(measures), 0) if every else progress.Capped.of(measures)
     names = []
     for r in capped.shown:
         link = f'<a href="{escape(r.get_absolute_url())}">{escape(r.identifier or r.get_kind_display().lower())}</a>'
         names.append(f"{escape(r.jurisdiction.name)} ({link})" if with_place else link)
-    if capped.more:
-        names.append(f"{capped.more} more")
-    if len(names) > 1:
-        names[-2:] = [f"{names[-2]} and {names[-1]}"]
-    return mark_safe(", ".join(names))
+    return mark_safe(_in_a_sentence(names, capped.more))
+
+
+@register.simple_tag
+def measure_names(capped, with_place=False):
+    """A `Capped` list of measures in a printed sentence, without links: "Mobile HB 1, HB 2 and 3 more".
+    Plain text: the template escapes it."""
+    return _in_a_sentence(
+        (
+            (f"{r.jurisdiction.name} " if with_place else "") + (r.identifier or r.get_kind_display().lower())
+            for r in capped.shown
+        ),
+        capped.more,
+    )
 
 
 def _grouped(count):
