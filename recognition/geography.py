@@ -123,12 +123,29 @@ def path_data(rings: list[Ring]) -> str:
 
 
 def ring_path(ring: Ring) -> str:
-    """Path data for one ring, "M x y l dx dy dx dy ... z": the first point absolute, the rest relative."""
+    """Path data for one ring, "M x y l dx dy dx dy ... z": the first point absolute, the rest relative,
+    the numbers run together as SVG's grammar allows (see `path_numbers`)."""
     (x, y), steps = ring[0], []
     for next_x, next_y in ring[1:]:
-        steps.append(f"{format_tenths(next_x - x)} {format_tenths(next_y - y)}")
+        steps += (next_x - x, next_y - y)
         x, y = next_x, next_y
-    return f"M{format_tenths(ring[0][0])} {format_tenths(ring[0][1])}l{' '.join(steps)}z"
+    return f"M{path_numbers(ring[0])}l{path_numbers(steps)}z"
+
+
+def path_numbers(tenths: list[int]) -> str:
+    """Counts of tenths as path data, written as SVG minifiers write it: no leading zero (".3"), and a
+    space only where the grammar needs one. A minus sign or a second decimal point starts a new number,
+    so "1.5 -0.3 0.2" is "1.5-.3.2": a quarter fewer bytes in the county layer's half megabyte."""
+    parts, after_point = [], False
+    for value in tenths:
+        whole, tenth = divmod(abs(value), 10)
+        sign = "-" if value < 0 else ""
+        text = f"{sign}{whole or ''}.{tenth}" if tenth else f"{sign}{whole}"
+        if parts and not (sign or (after_point and text[0] == ".")):
+            parts.append(" ")
+        parts.append(text)
+        after_point = bool(tenth)
+    return "".join(parts)
 
 
 def viewbox(rings: list[Ring]) -> str:

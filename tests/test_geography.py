@@ -1,14 +1,17 @@
 """Reference geography: the TopoJSON decoder, and the loader the session fixture has already run."""
 
 import hashlib
+import re
 from collections import Counter
 from io import StringIO
 
 import pytest
 import us
+from hypothesis import given
+from hypothesis import strategies as st
 from django.core.management import call_command
 
-from recognition.geography import Shape, decode_shapes, format_tenths
+from recognition.geography import Shape, decode_shapes, format_tenths, path_numbers
 from recognition.geography_loader import load_geography
 from recognition.models import Jurisdiction, Level
 
@@ -41,8 +44,9 @@ TINY_TOPOLOGY = {
         }
     },
 }
-SQUARE = "M100 50l0.1 0 0.1 0 0.1 0 0.1 0 0 2 -0.4 0z"
-TRIANGLE = "M100.4 52l0 -2 0.4 0z"
+# Path numbers run together as SVG allows: a minus sign or a second decimal point starts a new number.
+SQUARE = "M100 50l.1 0 .1 0 .1 0 .1 0 0 2-.4 0z"
+TRIANGLE = "M100.4 52l0-2 .4 0z"
 
 
 def all_us_states():
@@ -93,6 +97,34 @@ def test_decode_accepts_an_unquantized_topology():
 )
 def test_numbers_are_compact(tenths, text):
     assert format_tenths(tenths) == text
+
+
+# SVG's path grammar, as a browser reads it (SVG 2, "The grammar for path data"): a number is an optional
+# sign, then digits with an optional fraction, or a fraction alone; it ends where the next cannot continue it.
+SVG_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
+
+
+# Small steps (under one unit: ".3") are most of an outline's, and where separators matter.
+@given(st.lists(st.integers(-25, 25) | st.integers(-100_000, 100_000), max_size=40))
+def test_path_numbers_read_back_as_written(tenths):
+    text = path_numbers(tenths)
+
+    assert [round(float(number) * 10) for number in SVG_NUMBER.findall(text)] == tenths
+    assert set(text) <= set("0123456789.- ")
+    assert "  " not in text and " -" not in text and not re.search(r"(?<![\d.])0\.", text)
+
+
+@pytest.mark.parametrize(
+    ("tenths", "text"),
+    [
+        ([15, -3, 2], "1.5-.3.2"),  # after a decimal point, ".2" starts a new number
+        ([20, 3], "2 .3"),  # after "2", ".3" would continue it
+        ([0, 0, -10, 10], "0 0-1 1"),
+        ([6484, 3056], "648.4 305.6"),
+    ],
+)
+def test_path_numbers_drop_what_the_grammar_does_not_need(tenths, text):
+    assert path_numbers(tenths) == text
 
 
 # What the session fixture loaded

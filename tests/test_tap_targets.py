@@ -15,16 +15,17 @@ from recognition.models import Jurisdiction, Level
 
 PHONE_SCALE = 375 / 975  # CSS px per frame unit: the map fills a 375 px phone's width
 TARGET = 24  # CSS px, WCAG 2.2 SC 2.5.8
+SVG_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 
 
 def path_extent(path):
     """Width and height of SVG path data of "M x y" (absolute), "l dx dy ..." (relative) and "z", the only
-    commands the atlas's shapes use."""
+    commands the atlas's shapes use; numbers read as SVG's grammar reads them ("1.5-.3.2" is three)."""
     assert set(re.findall(r"[A-Za-z]", path)) <= {"M", "l", "z"}, path[:80]
     xs, ys = [], []
     x = y = 0.0
     for command, numbers in re.findall(r"([Mlz])([^Mlz]*)", path):
-        values = [float(n) for n in numbers.split()]
+        values = [float(n) for n in SVG_NUMBER.findall(numbers)]
         for a, b in zip(values[::2], values[1::2], strict=True):
             x, y = (a, b) if command == "M" else (x + a, y + b)
             xs.append(x)
@@ -82,6 +83,8 @@ def small_state_tiles(html):
 def test_the_oracles_path_reader():
     # A 10 x 4 box drawn relatively, and a second ring further right: 25 x 6 in all.
     assert path_extent("M1 2l10 0 0 4 -10 0zM20 0l6 0 0 1z") == (25, 6)
+    assert path_extent("M1 2l10 0 0 4-10 0zM20 0l6 0 0 1z") == (25, 6)
+    assert path_extent("M1 2l.5.5-1.5 0z") == pytest.approx((1.5, 0.5))
 
 
 def test_threshold_is_24_px_at_the_phones_map_width():
