@@ -34,6 +34,15 @@ def frozen(environ, start_response):
     return [str(gc.get_freeze_count()).encode()]
 
 
+KEPT = []  # what `keeper` keeps: objects a request builds that live as long as the worker
+
+
+def keeper(environ, start_response):
+    """As `frozen`, keeping 5,000 new objects on every request, as a first request's templates stay."""
+    KEPT.extend([n] for n in range(5000))  # lists: the collector tracks every one (not so small dicts)
+    return frozen(environ, start_response)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -137,3 +146,17 @@ def test_a_worker_freezes_what_it_loaded(servers):
     server.wait_for(re.compile(r"Listening at"))  # bound: a request waits in the backlog for the worker
     with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=30) as answer:
         assert int(answer.read()) > 1000
+
+
+def test_a_worker_freezes_again_what_its_first_request_kept(servers):
+    """What a worker's first request builds and keeps is frozen after it; the second's waits for the tenth."""
+    server = servers("keeper", GUNICORN_CONTROL_SOCKET="off")
+    server.wait_for(re.compile(r"Listening at"))
+
+    def frozen_count():
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=30) as answer:
+            return int(answer.read())
+
+    first, second, third = frozen_count(), frozen_count(), frozen_count()
+    assert second >= first + 5000  # the first request's 5,000 kept objects, frozen once it was answered
+    assert third == second  # nothing frozen after the second request
