@@ -130,7 +130,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 def redis_cache_settings(url):
     """The cache configuration for a Redis at `url` (tests use it for a redis-server of their own)."""
     return {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "recognition.sharedcache.SharedRedisCache",
         "LOCATION": url,
         "TIMEOUT": 60 * 60 * 24,
         "KEY_PREFIX": "tracker",

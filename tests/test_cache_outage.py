@@ -13,6 +13,7 @@ import signal
 
 import pytest
 import redis
+from django.core.cache import caches
 
 from config.settings import redis_cache_settings
 from recognition import sharedcache, versioning
@@ -213,3 +214,20 @@ def test_submissions_pause_while_the_rate_limit_cannot_be_counted(own_redis, clo
     clock[0] += sharedcache.RETRY_SECONDS
     assert client.post("/submit/", report).status_code == 302
     assert Submission.objects.count() == 2
+
+
+def test_the_cache_builds_one_redis_client_per_server_not_one_per_call(own_redis, monkeypatch):
+    built = []
+    build = redis.Redis.__init__
+
+    def counted(client, *args, **kwargs):
+        built.append(client)
+        build(client, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counted)
+    cache = caches["default"]
+    for n in range(20):
+        cache.set(f"reuse-{n}", n)
+        assert cache.get(f"reuse-{n}") == n
+
+    assert len(built) <= 1

@@ -7,9 +7,9 @@ from io import StringIO
 
 import pytest
 import us
+from django.core.management import call_command
 from hypothesis import given
 from hypothesis import strategies as st
-from django.core.management import call_command
 
 from recognition.geography import Shape, decode_shapes, format_tenths, path_numbers
 from recognition.geography_loader import load_geography
