@@ -764,6 +764,7 @@ def jurisdiction_progress(jurisdiction):
     context["state_resolutions_url"] = adopted_measures_url(state, rules.RESOLUTION_KINDS)
     adopted_own, county = standing.own, standing.county
     recognized_here = bool(adopted_own or county)
+    state_bills, federal_bills = pending_bills(state)
     context["next_steps"] = NextSteps(
         place=jurisdiction,
         state=state,
@@ -776,8 +777,8 @@ def jurisdiction_progress(jurisdiction):
         body=next_steps.governing_body(jurisdiction.level, jurisdiction.name),
         state_laws=standing.state_laws,
         state_resolutions=standing.state_resolutions,
-        state_bills=pending_bills(state),
-        federal_bills=pending_federal_bills(),
+        state_bills=state_bills,
+        federal_bills=federal_bills,
     )
     if jurisdiction.level == Level.COUNTY:
         context["neighbors"] = neighbors = neighboring_counties(jurisdiction)
@@ -893,8 +894,9 @@ def places_in(county):
 
 
 def state_next_steps(state_progress):
-    """ "What you can do here" on a state page (2 queries: the state's pending bills, Congress's)."""
+    """ "What you can do here" on a state page (1 query: the bills pending in its legislature and Congress)."""
     state = state_progress.state
+    state_bills, federal_bills = pending_bills(state)
     laws = [
         r for r in state_progress.state_measures if r.status == Status.ADOPTED and r.kind in rules.LAW_KINDS
     ]
@@ -908,8 +910,8 @@ def state_next_steps(state_progress):
             for r in state_progress.state_measures
             if r.status == Status.ADOPTED and r.kind in rules.RESOLUTION_KINDS
         ],
-        state_bills=pending_bills(state),
-        federal_bills=pending_federal_bills(),
+        state_bills=state_bills,
+        federal_bills=federal_bills,
     )
 
 
@@ -1103,18 +1105,30 @@ def measure_actions(resolution, actions):
 # --- What a place can ask for next -----------------------------------------------------------------
 
 
-def pending_bills(jurisdiction):
-    """The measures still pending before this legislature (Congress for the nation), newest first (1 query).
+_NEWEST_ACTION_FIRST = (
+    F("latest_action_on").desc(nulls_last=True),
+    F("introduced_on").desc(nulls_last=True),
+    "pk",
+)
+
+
+def pending_bills(state):
+    """(the measures pending before this state's legislature, those pending in Congress), each newest first
+    (1 query: a state hangs below the nation, so both are read by jurisdiction, with no join to find them).
 
     Pending: introduced, and not past the end of its session (a bill whose session is over is not
     called pending on any page until staff record its outcome).
     """
-    return list(
+    bills = list(
         Resolution.objects.published()
         .pending()
-        .filter(jurisdiction=jurisdiction)
+        .filter(jurisdiction_id__in=[state.pk, state.parent_id])
         .with_jurisdiction()
-        .order_by(F("latest_action_on").desc(nulls_last=True), F("introduced_on").desc(nulls_last=True), "pk")
+        .order_by(*_NEWEST_ACTION_FIRST)
+    )
+    return (
+        [bill for bill in bills if bill.jurisdiction_id == state.pk],
+        [bill for bill in bills if bill.jurisdiction.level == Level.NATION],
     )
 
 
@@ -1125,7 +1139,7 @@ def pending_federal_bills():
         .pending()
         .filter(jurisdiction__level=Level.NATION)
         .with_jurisdiction()
-        .order_by(F("latest_action_on").desc(nulls_last=True), F("introduced_on").desc(nulls_last=True), "pk")
+        .order_by(*_NEWEST_ACTION_FIRST)
     )
 
 

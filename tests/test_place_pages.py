@@ -374,11 +374,11 @@ def test_the_county_page_states_its_population(client, starter_dataset):
     ("url", "budget"),
     [
         # the data version, the county, its measures and their actions, the measures covering it, its
-        # localities' measures, pending state bills, pending federal bills, neighbors, their states'
+        # localities' measures, the bills pending in its state and in Congress (one query), neighbors, their states'
         # own measures, where local jurisdictions of those states acted, places and their measures
-        (lambda: get_county(MOBILE_AL).get_absolute_url(), 13),
+        (lambda: get_county(MOBILE_AL).get_absolute_url(), 12),
         # a city: no neighbors, no places
-        (lambda: Jurisdiction.objects.get(name="City of Mobile").get_absolute_url(), 8),
+        (lambda: Jurisdiction.objects.get(name="City of Mobile").get_absolute_url(), 7),
     ],
 )
 def test_place_page_query_count_is_pinned(client, starter_dataset, django_assert_num_queries, url, budget):
@@ -402,7 +402,7 @@ def test_state_page_query_count_does_not_grow_with_bills(client, starter_dataset
 
     pending_bill(0)
     url = get_state("MS").get_absolute_url()
-    with django_assert_num_queries(11) as before:
+    with django_assert_num_queries(10) as before:
         assert client.get(url).status_code == 200
     for number in range(1, 4):
         pending_bill(number)
@@ -534,3 +534,27 @@ def test_the_pending_bills_to_ask_about_are_all_named(db, client):
     assert " more " not in words
     _steps, words = next_steps("/states/ok/")
     assert " recognize its dispatchers as first responders: thank those who passed them." in words
+
+
+def test_the_next_steps_name_the_bills_pending_in_the_state_and_in_congress_and_no_others(db, client):
+    """A state page and a county page ask about the bills pending before that state's legislature and in
+    Congress: not another state's, not one whose session is over, not a failed one."""
+    nation = Jurisdiction.objects.get(level=Level.NATION)
+    ended = legislative.session(usps="TX", start=(2023, 1, 10), end=(2023, 5, 29))
+    wanted = [
+        legislative.bill(usps="TX"),
+        legislative.bill(usps="TX", identifier="SB 9"),
+        legislative.bill(jurisdiction=nation, identifier="H.R. 1", body="Congress"),
+    ]
+    unwanted = [
+        legislative.bill(usps="OK"),
+        legislative.bill(usps="TX", session=ended),
+        legislative.bill(jurisdiction=nation, identifier="S. 2", body="Congress", status=Status.FAILED),
+    ]
+
+    for url in ["/states/tx/", get_county("48201").get_absolute_url()]:
+        page = client.get(url).content.decode()
+        steps = re.search(r'<section class="next-steps".*?</section>', page, flags=re.S).group(0)
+        named = {int(pk) for pk in re.findall(r'<a href="/resolutions/(\d+)/">', steps)}
+        assert {b.pk for b in wanted} <= named, url
+        assert not named & {b.pk for b in unwanted}, url

@@ -291,8 +291,8 @@ class TestBudgets:
     the bills in Congress (with their jurisdiction and session), the latest adopted, the timeline, the
     first recorded year (the links to each year's map).
     A state page: the data version, the state, its counties, its measures' statuses, its state measures,
-    their actions (the stage bars), its local measures, its pending bills and Congress's ("What you can
-    do here"), the first recorded year. (The same pages on a past date: tests/test_as_of.py.) A county or city page: the data version, the place, its measures, their actions, the
+    their actions (the stage bars), its local measures, the bills pending in its legislature and in Congress
+    (one query: "What you can do here"), the first recorded year. (The same pages on a past date: tests/test_as_of.py.) A county or city page: the data version, the place, its measures, their actions, the
     measures above it, the measures in it (a county's cities) or none, the pending state and federal
     bills; a county also its neighbors and their states' measures, and its cities with their measures. `/united-states/`: the data version, the nation, its bills, their actions. A measure page: the
     data version, the measure (with its jurisdiction, state and session), its sources, its actions.
@@ -301,7 +301,7 @@ class TestBudgets:
     @pytest.mark.parametrize("dataset", ["starter_dataset", "more_data"])
     @pytest.mark.parametrize(
         "url, queries",
-        [("/", 9), ("/?layer=counties", 9), ("/states/al/", 11), ("/states/tx/", 11), ("/united-states/", 4)],
+        [("/", 9), ("/?layer=counties", 9), ("/states/al/", 10), ("/states/tx/", 10), ("/united-states/", 4)],
     )
     def test_query_counts_do_not_grow_with_data(
         self, request, client, django_assert_num_queries, dataset, url, queries
@@ -319,8 +319,8 @@ class TestBudgets:
         resolution = Resolution.objects.published().filter(jurisdiction=place).get()
         bill = Resolution.objects.published().get(identifier="S. 725")
         for url, queries in [
-            (place.get_absolute_url(), 8),
-            (get_county("01097").get_absolute_url(), 13),
+            (place.get_absolute_url(), 7),
+            (get_county("01097").get_absolute_url(), 12),
             (resolution.get_absolute_url(), 4),
             (bill.get_absolute_url(), 4),
         ]:
