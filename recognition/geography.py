@@ -6,6 +6,7 @@ of a unit: rounding the absolute positions once, then emitting differences of
 the rounded values, means relative steps never accumulate rounding drift.
 """
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 Point = tuple[int, int]  # (x, y) in tenths of a frame unit
@@ -132,7 +133,7 @@ def ring_path(ring: Ring) -> str:
     return f"M{path_numbers(ring[0])}l{path_numbers(steps)}z"
 
 
-def path_numbers(tenths: list[int]) -> str:
+def path_numbers(tenths: Sequence[int]) -> str:
     """Counts of tenths as path data, written as SVG minifiers write it: no leading zero (".3"), and a
     space only where the grammar needs one. A minus sign or a second decimal point starts a new number,
     so "1.5 -0.3 0.2" is "1.5-.3.2": a quarter fewer bytes in the county layer's half megabyte."""

@@ -764,7 +764,7 @@ def jurisdiction_progress(jurisdiction):
     context["state_resolutions_url"] = adopted_measures_url(state, rules.RESOLUTION_KINDS)
     adopted_own, county = standing.own, standing.county
     recognized_here = bool(adopted_own or county)
-    state_bills, federal_bills = pending_bills(state)
+    pending_here, pending_in_congress = pending_bills(state)
     context["next_steps"] = NextSteps(
         place=jurisdiction,
         state=state,
@@ -777,8 +777,8 @@ def jurisdiction_progress(jurisdiction):
         body=next_steps.governing_body(jurisdiction.level, jurisdiction.name),
         state_laws=standing.state_laws,
         state_resolutions=standing.state_resolutions,
-        state_bills=state_bills,
-        federal_bills=federal_bills,
+        state_bills=pending_here,
+        federal_bills=pending_in_congress,
     )
     if jurisdiction.level == Level.COUNTY:
         context["neighbors"] = neighbors = neighboring_counties(jurisdiction)
@@ -896,7 +896,7 @@ def places_in(county):
 def state_next_steps(state_progress):
     """ "What you can do here" on a state page (1 query: the bills pending in its legislature and Congress)."""
     state = state_progress.state
-    state_bills, federal_bills = pending_bills(state)
+    pending_here, pending_in_congress = pending_bills(state)
     laws = [
         r for r in state_progress.state_measures if r.status == Status.ADOPTED and r.kind in rules.LAW_KINDS
     ]
@@ -910,8 +910,8 @@ def state_next_steps(state_progress):
             for r in state_progress.state_measures
             if r.status == Status.ADOPTED and r.kind in rules.RESOLUTION_KINDS
         ],
-        state_bills=state_bills,
-        federal_bills=federal_bills,
+        state_bills=pending_here,
+        federal_bills=pending_in_congress,
     )
 
 

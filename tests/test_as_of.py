@@ -655,7 +655,7 @@ def grow():
 
 
 # The data version; then as today's page, except: a past date's bills bring their actions (one query,
-# always), and a state page on a past date asks nothing of today ("What you can do here": two queries less).
+# always), and a state page on a past date asks nothing of today ("What you can do here": one query less).
 QUERIES = {
     "/?as_of=2021-12-31": 10,
     "/?layer=counties&as_of=2021-12-31": 10,
