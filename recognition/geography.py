@@ -139,13 +139,13 @@ def path_numbers(tenths: Sequence[int]) -> str:
     so "1.5 -0.3 0.2" is "1.5-.3.2": a quarter fewer bytes in the county layer's half megabyte."""
     parts, after_point = [], False
     for value in tenths:
-        whole, tenth = divmod(abs(value), 10)
-        sign = "-" if value < 0 else ""
-        text = f"{sign}{whole or ''}.{tenth}" if tenth else f"{sign}{whole}"
-        if parts and not (sign or (after_point and text[0] == ".")):
+        text = format_tenths(value)
+        if text.startswith(("0.", "-0.")):
+            text = text.replace("0.", ".", 1)
+        if parts and not (text[0] == "-" or (after_point and text[0] == ".")):
             parts.append(" ")
         parts.append(text)
-        after_point = bool(tenth)
+        after_point = "." in text
     return "".join(parts)
 
 

@@ -125,12 +125,15 @@ class _ReusedClients(RedisCacheClient):
     one for every call (a dict of some 170 reply parsers each time): three calls to a cold page cost
     about half a millisecond. redis-py clients are safe to share between threads; their pool is the same."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}  # {connection pool: its client}
+
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
-        clients = self.__dict__.setdefault("_clients", {})
-        client = clients.get(pool)
+        client = self._clients.get(pool)
         if client is None:
-            client = clients[pool] = self._client(connection_pool=pool)
+            client = self._clients[pool] = self._client(connection_pool=pool)
         return client
 
 
