@@ -8,6 +8,7 @@ class _RegionParser(HTMLParser):
         super().__init__()
         self.regions = {}
         self.link_labels = []
+        self.paths = []
         self._links = []
 
     def handle_starttag(self, tag, attrs):
@@ -16,16 +17,25 @@ class _RegionParser(HTMLParser):
             self._links.append(attrs)
             if attrs.get("aria-label"):
                 self.link_labels.append(attrs["aria-label"])
-        if "data-fips" in attrs:
-            assert attrs["data-fips"] not in self.regions, f"region {attrs['data-fips']} drawn twice"
-            self.regions[attrs["data-fips"]] = attrs.get("data-status")
+        if tag == "path" and "data-fips" in attrs:
+            self.paths.append((attrs.get("d"), attrs["data-fips"], attrs.get("data-status")))
+        for fips in (attrs.get("data-fips") or "").split():  # a path may draw several (the county layer)
+            assert fips not in self.regions, f"region {fips} drawn twice"
+            self.regions[fips] = attrs.get("data-status")
 
 
 def map_regions(html):
-    """{fips: status} for every element carrying data-fips."""
+    """{fips: status} for every region drawn: each code in the data-fips of an element."""
     parser = _RegionParser()
     parser.feed(html)
     return parser.regions
+
+
+def paths_in(html):
+    """[(d, data-fips, data-status)] of every path carrying data-fips, in document order."""
+    parser = _RegionParser()
+    parser.feed(html)
+    return parser.paths
 
 
 def link_labels(html):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from recognition.models import Action, Jurisdiction, Level, Resolution, Status
 from recognition.status import CountyStatus, StateStatus
 from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
-from tests.html import link_labels, map_regions
+from tests.html import link_labels, map_regions, paths_in
 
 pytestmark = pytest.mark.django_db
 
@@ -202,6 +202,27 @@ class TestHomeMap:
         assert regions["01043"] == "place"  # Cullman County: the City of Hanceville acted
         assert regions["01001"] == "state"  # Autauga County: Alabama's law
         assert regions["56001"] == "none"  # Albany County, Wyoming
+
+    def test_county_layer_draws_each_county_outline_under_its_colour(self, client, starter_dataset):
+        """A path per colour in each state: its outline is its counties' outlines, as stored, in the order
+        its data-fips lists them, and no state has two paths of one colour."""
+        html = get_html(client, "/?layer=counties")
+        layer = html[
+            html.index("map__svg--national-counties") : html.index(
+                "</svg>", html.index("map__svg--national-counties")
+            )
+        ]
+        outlines = dict(Jurisdiction.objects.counties().exclude(shape="").values_list("fips", "shape"))
+        paths = paths_in(layer)
+        assert len(paths) < 400  # not one per county
+        seen = set()
+        for d, codes, status in paths:
+            codes = codes.split()
+            assert d == "".join(outlines[fips] for fips in codes)
+            assert (codes[0][:2], status) not in seen
+            seen.add((codes[0][:2], status))
+            assert {fips[:2] for fips in codes} == {codes[0][:2]}  # one state's
+        assert sum(len(codes.split()) for _d, codes, _status in paths) == len(map_regions(html))
 
     def test_unknown_layer_falls_back_to_states(self, client, starter_dataset):
         assert len(map_regions(get_html(client, "/?layer=%00<script>"))) == 51

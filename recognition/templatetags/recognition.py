@@ -175,13 +175,19 @@ def map_links(regions, link_target=""):
 
 @register.simple_tag
 def county_paths(counties):
-    """The national county layer's paths of one state (as `map_links`, without a link each: the state is
-    the link). Written as escaped strings: 3,000 of them were most of that layer's time."""
+    """The national county layer's counties of one state: a path per colour, its outline the outlines of
+    the counties of that colour, `data-fips` their codes. The state is the link, so its counties need
+    not be elements of their own: about 150 paths instead of 3,100, a third fewer bytes, and the same
+    picture (counties never overlap; a county's holes keep their own winding)."""
+    by_status = {}
+    for county in counties:
+        by_status.setdefault(county.status, []).append(county)
     return mark_safe(
         "".join(
-            f'<path d="{escape_repeated(county.shape)}" data-fips="{escape_repeated(county.fips)}"'
-            f' data-status="{escape_repeated(county.status)}"/>'
-            for county in counties
+            f'<path d="{"".join(escape_repeated(c.shape) for c in by_status[status])}"'
+            f' data-fips="{" ".join(escape_repeated(c.fips) for c in by_status[status])}"'
+            f' data-status="{escape_repeated(status)}"/>'
+            for status in sorted(by_status, key=lambda status: status.rank)  # strongest first, as the legend
         )
     )
 
