@@ -177,8 +177,8 @@ def map_links(regions, link_target=""):
 def county_paths(counties):
     """The national county layer's counties of one state: a path per colour, its outline the outlines of
     the counties of that colour, `data-fips` their codes. The state is the link, so its counties need
-    not be elements of their own: about 150 paths instead of 3,100, a third fewer bytes, and the same
-    picture (counties never overlap; a county's holes keep their own winding)."""
+    not be elements of their own: 62 paths instead of 3,138 on the starter data, a quarter fewer bytes,
+    and the same picture (counties never overlap; a county's holes keep their own winding)."""
     by_status = {}
     for county in counties:
         by_status.setdefault(county.status, []).append(county)
