@@ -1,6 +1,11 @@
 """Small HTML readers for tests: what a person (or a screen reader) would find on a page."""
 
+import re
 from html.parser import HTMLParser
+
+# A number in SVG path data, as a browser reads it (SVG 2, "The grammar for path data"): an optional sign,
+# then digits with an optional fraction, or a fraction alone; it ends where the next cannot continue it.
+SVG_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 
 
 class _RegionParser(HTMLParser):

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from recognition.geography import Shape, decode_shapes, format_tenths, path_numbers
 from recognition.geography_loader import load_geography
 from recognition.models import Jurisdiction, Level
+from tests.html import SVG_NUMBER
 
 from .conftest import PlaceFactory, get_county, get_state
 
@@ -97,11 +98,6 @@ def test_decode_accepts_an_unquantized_topology():
 )
 def test_numbers_are_compact(tenths, text):
     assert format_tenths(tenths) == text
-
-
-# SVG's path grammar, as a browser reads it (SVG 2, "The grammar for path data"): a number is an optional
-# sign, then digits with an optional fraction, or a fraction alone; it ends where the next cannot continue it.
-SVG_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 
 
 # Small steps (under one unit: ".3") are most of an outline's, and where separators matter.

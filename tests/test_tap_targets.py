@@ -12,10 +12,10 @@ import pytest
 
 from recognition import progress, tap_targets
 from recognition.models import Jurisdiction, Level
+from tests.html import SVG_NUMBER
 
 PHONE_SCALE = 375 / 975  # CSS px per frame unit: the map fills a 375 px phone's width
 TARGET = 24  # CSS px, WCAG 2.2 SC 2.5.8
-SVG_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 
 
 def path_extent(path):
