@@ -130,9 +130,9 @@ def national_map(national, layer, on, address):
         )
         counts, fills = national.county_counts, cards.COUNTY_FILLS
         image.regions = [
-            (county.shape, fills[county.status])
+            (colour.outline, fills[colour.status])
             for group in national.county_regions
-            for county in group.counties
+            for colour in group.colours
         ]
         image.border = 0.3
     else:

@@ -272,13 +272,14 @@ def _state_regions(states, results):
     return [Region(state, results[state.usps].status, results[state.usps].deciding) for state in states]
 
 
-class CountyShape(NamedTuple):
-    """A county on the national county layer: just what the map draws (a tuple: 3,000 are made per
-    drawing, several times faster than a frozen dataclass's)."""
+class CountyColour(NamedTuple):
+    """The counties of one colour in a state on the national county layer, drawn as one path: their
+    FIPS codes (space separated) and their outlines joined, both in FIPS order (counties never overlap,
+    and a county's holes keep their own winding, so the picture is the same)."""
 
-    fips: str
-    shape: str
     status: rules.CountyStatus
+    fips: str
+    outline: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,43 +290,57 @@ class CountyTableRow:
 
 @dataclass(frozen=True, slots=True)
 class StateCounties:
-    """A state's counties on the national county layer; the state is the link."""
+    """A state's counties on the national county layer, a `CountyColour` per colour, strongest first (as
+    the legend); the state is the link."""
 
     region: Region
-    counties: list
+    colours: list
 
 
-def _county_layer(state_regions, county_status, shapes):
-    """The national county layer, grouped by state, and its table alternative (no query)."""
-    by_state = {}
-    for fips in sorted(shapes):  # the codes alone: sorting (code, outline) pairs took twice as long
-        status = county_status.get(fips)
-        if status is not None:
-            by_state.setdefault(fips[:2], []).append(CountyShape(fips, shapes[fips], status))
-    groups = [StateCounties(r, by_state[r.fips]) for r in state_regions if r.fips in by_state]
-    table = [
-        CountyTableRow(
-            r.jurisdiction,
-            tuple(
-                rules.status_counts([c.status for c in by_state.get(r.fips, [])], rules.CountyStatus).values()
-            ),
+def _county_layer(state_regions, colours, counts):
+    """The national county layer, grouped by state, and its table alternative (no query).
+
+    `colours`: {(state fips, status): (FIPS, outline)} of the counties drawn; `counts`: {(state fips,
+    status): counties}, every county, drawn or not (a few have no outline), as the legend counts them.
+    """
+    groups, table = [], []
+    for region in state_regions:
+        drawn = [
+            CountyColour(status, *colours[(region.fips, status)])
+            for status in rules.CountyStatus  # declared strongest first
+            if (region.fips, status) in colours
+        ]
+        if drawn:
+            groups.append(StateCounties(region, drawn))
+        table.append(
+            CountyTableRow(
+                region.jurisdiction,
+                tuple(counts.get((region.fips, status), 0) for status in rules.CountyStatus),
+            )
         )
-        for r in state_regions
-    ]
     return groups, table
 
 
-def grouped_counties(states, state_status, groups=None):
+def _layer_from_counties(state_regions, county_status, shapes):
+    """`_county_layer` from each county's colour ({fips: status}) and outline ({fips: outline})."""
+    members, counts = {}, {}
+    for fips in sorted(county_status):
+        key = (fips[:2], county_status[fips])
+        counts[key] = counts.get(key, 0) + 1
+        if shapes.get(fips):
+            members.setdefault(key, []).append(fips)
+    colours = {key: (" ".join(codes), "".join(shapes[c] for c in codes)) for key, codes in members.items()}
+    return _county_layer(state_regions, colours, counts)
+
+
+def grouped_counties(states, state_status, groups):
     """(counties by colour, `NationalCoverage`, {(usps, county acted, locality acted): colour}) of `states`,
     from their counties grouped by what acted there (`groups`: rows as `tallies.county_groups` gives
-    them, read from today's tallies unless given): the one rule applied once per group rather than per
-    county, the same figures as `county_standings` and `population_coverage` give county by county. One
-    query, or none with `groups`."""
+    them): the one rule applied once per group rather than per county, the same figures as
+    `county_standings` and `population_coverage` give county by county. No query."""
     county_counts = dict.fromkeys(rules.CountyStatus, 0)
     colours, summed = {}, []
-    for usps, county_acted, locality_acted, counties, people, with_figure, without in (
-        tallies.county_groups() if groups is None else groups
-    ):
+    for usps, county_acted, locality_acted, counties, people, with_figure, without, *_outlines in groups:
         status, coverage = rules.county_standing(
             county_acted=county_acted,
             locality_acted=locality_acted,
@@ -343,38 +358,13 @@ def grouped_counties(states, state_status, groups=None):
     return county_counts, coverage, colours
 
 
-def flagged_counties(states, state_status):
-    """(counties by colour, `NationalCoverage`, {fips: colour}, {fips: outline}) of `states`, from each
-    county's flags in today's tallies: the national county layer. Its counties are added up into the
-    groups of `grouped_counties`, so the rule is applied once per group and the figures are its. One query."""
-    groups, group_of, shapes = {}, {}, {}
-    for usps, fips, population, shape, county_acted, locality_acted in tallies.county_flags():
-        key = (usps, county_acted, locality_acted)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = [0, 0, 0, []]  # counties, their known population, with a figure, without
-        group[0] += 1
-        if population is None:
-            group[3].append(fips)
-        else:
-            group[1] += population
-            group[2] += 1
-        group_of[fips] = key
-        if shape:
-            shapes[fips] = shape
-    county_counts, coverage, colours = grouped_counties(
-        states, state_status, [(*key, *sums, sorted(without)) for key, (*sums, without) in groups.items()]
-    )
-    return county_counts, coverage, {fips: colours[key] for fips, key in group_of.items()}, shapes
-
-
 def national_progress(latest_count=6, with_county_layer=False, as_of=None):
     """Everything `/` shows (7 queries), today or on the past date `as_of` (8: the bills' actions too).
 
     On a past date every figure comes from what counted then; the bills in Congress are those
     pending or adopted then, each where it stood, and the latest adoptions those made by then.
-    Today on PostgreSQL the counties come from the tallies: grouped by what acted there, or, for the
-    county layer, each with its outline and what acted there; the rule is applied per group either way.
+    Today on PostgreSQL the counties come from the tallies, grouped by what acted there (for the county
+    layer, with each group's outlines joined): the rule is applied per group, and each group is a path.
     """
     states = list(
         Jurisdiction.objects.states().only(
@@ -389,11 +379,18 @@ def national_progress(latest_count=6, with_county_layer=False, as_of=None):
     state_regions = [r for r in regions if not r.jurisdiction.is_territory]
     counted_states = [r.jurisdiction for r in state_regions]
     county_regions, county_table = [], []
-    if tallied and with_county_layer:
-        county_counts, coverage, county_status, county_shapes = flagged_counties(counted_states, state_status)
-        county_regions, county_table = _county_layer(state_regions, county_status, county_shapes)
-    elif tallied:
-        county_counts, coverage, _colours = grouped_counties(counted_states, state_status)
+    if tallied:
+        groups = tallies.county_groups(with_outlines=with_county_layer)
+        county_counts, coverage, colour_of = grouped_counties(counted_states, state_status, groups)
+        if with_county_layer:
+            fips_of = {r.jurisdiction.usps: r.fips for r in state_regions}
+            colours, counts = {}, {}
+            for usps, county_acted, locality_acted, counties, *_figures, fips, outline in groups:
+                key = (fips_of[usps], colour_of[(usps, county_acted, locality_acted)])
+                counts[key] = counties
+                if fips:
+                    colours[key] = (fips, outline)
+            county_regions, county_table = _county_layer(state_regions, colours, counts)
     else:
         fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
         standings = rules.county_standings(fips_by_state, state_status, *inputs.acted_counties())
@@ -402,7 +399,7 @@ def national_progress(latest_count=6, with_county_layer=False, as_of=None):
         county_counts = rules.status_counts(county_status, rules.CountyStatus)
         coverage = population_coverage(counted_states, state_status, county_coverage, county_population)
         if with_county_layer:
-            county_regions, county_table = _county_layer(state_regions, county_status, county_shapes)
+            county_regions, county_table = _layer_from_counties(state_regions, county_status, county_shapes)
     return NationalProgress(
         coverage=coverage,
         county_regions=county_regions,

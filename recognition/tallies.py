@@ -60,7 +60,7 @@ def local_acted_per_state():
 
 
 def _counties_and_what_acted():
-    """What both readers below select from: every county of the 50 states and DC with a FIPS code
+    """What `county_groups` selects from: every county of the 50 states and DC with a FIPS code
     (`county`), its state (`state`) and its tallies summed (`tally`: the counties and the localities
     there that acted; no row where none did). One parameter: the county level."""
     county, tally = Jurisdiction._meta.db_table, CountyTally._meta.db_table
@@ -75,40 +75,34 @@ def _counties_and_what_acted():
     """
 
 
-def county_groups():
-    """The counties of the 50 states and DC (those with a FIPS code), grouped by state and by whether
-    the county itself, and a city, town or district in it, adopted a measure: [(usps, county acted,
-    locality acted, counties, their known population, counties with a figure, [FIPS of those
-    without])]. One query, about 150 rows instead of 3,200."""
+def county_groups(with_outlines=False):
+    """The counties of the 50 states and DC (those with a FIPS code), grouped by state and by what acted
+    there: the county itself, else a city, town or district in it, else nothing (a county that acted is
+    coloured and covered the same whether or not a locality in it did too). Rows: (usps, county acted,
+    locality acted, counties, their known population, counties with a figure, [FIPS of those without]),
+    and `with_outlines`, for the national county layer, (the FIPS of those with an outline, space
+    separated, their outlines joined), both in FIPS order. One query, about 100 rows instead of 3,200;
+    the outlines are joined here, where they are read, not in Python afterwards."""
+    outlines = (
+        """,
+                   STRING_AGG(county.fips, ' ' ORDER BY county.fips) FILTER (WHERE county.shape <> ''),
+                   STRING_AGG(county.shape, '' ORDER BY county.fips) FILTER (WHERE county.shape <> '')"""
+        if with_outlines
+        else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT state.usps,
                    COALESCE(tally.counties, 0) > 0,
-                   COALESCE(tally.localities, 0) > 0,
+                   COALESCE(tally.counties, 0) = 0 AND COALESCE(tally.localities, 0) > 0,
                    COUNT(*),
                    COALESCE(SUM(county.population), 0)::bigint,  -- SUM of bigints is numeric: Decimal
                    COUNT(county.population),
                    ARRAY_REMOVE(ARRAY_AGG(CASE WHEN county.population IS NULL THEN county.fips END), NULL)
+                   {outlines}
             {_counties_and_what_acted()}
             GROUP BY 1, 2, 3
-            """,
-            [Level.COUNTY],
-        )
-        return cursor.fetchall()
-
-
-def county_flags():
-    """Every county of the 50 states and DC with a FIPS code (in no order), with what `county_groups`
-    groups them by: [(usps, fips, population, outline, county acted, locality acted)]. One query: what
-    the national county layer colours and counts."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT state.usps, county.fips, county.population, county.shape,
-                   COALESCE(tally.counties, 0) > 0,
-                   COALESCE(tally.localities, 0) > 0
-            {_counties_and_what_acted()}
             """,
             [Level.COUNTY],
         )

@@ -236,7 +236,7 @@ def test_the_tallies_equal_the_measures_after_any_writes(world, operations):
 def layer(national):
     """The national county layer as drawn: each state's counties, their outlines and colours."""
     return [
-        (group.region.fips, [(c.fips, c.shape, c.status) for c in group.counties])
+        (group.region.fips, [(c.status, c.fips, c.outline) for c in group.colours])
         for group in national.county_regions
     ]
 
