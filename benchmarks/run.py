@@ -102,6 +102,19 @@ def ensure_demo_data():
 # --- In-process page timings ----------------------------------------------------------------------
 
 
+def machine_speed():
+    """Milliseconds for a fixed piece of pure Python (ten million additions), the best of three: how fast
+    this machine is, to compare runs made on different machines (the same code, a different machine, can
+    be twice as slow)."""
+    best = math.inf
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best * MS
+
+
 def percentile(values, share):
     """Nearest-rank percentile of a non-empty list."""
     ordered = sorted(values)
@@ -571,7 +584,10 @@ def print_table(report):
         f"with an HTTP client, n={settings['requests']} per column unless cut by the {settings['max_series_seconds']:g} s "
         f"cap; searches: {len(SEARCHES)} queries x {settings['search_rounds']} rounds, all cold. Cold: the cache "
         f"emptied and a new data version before each request. SQL c/w: queries cold/warm, counted in-process. "
-        f"Demo data {seeded}.\n{sum(check['pass'] for check in checks)}/{len(checks)} targets met."
+        f"Demo data {seeded}.\nMachine: {report['machine']['cpus']} CPUs; ten million additions in pure Python took "
+        f"{' ms, then '.join(f'{ms:,.0f}' for ms in report['machine']['python_loop_ms'])} ms (before and after the "
+        f"run): the same code is as much slower as this is.\n"
+        f"{sum(check['pass'] for check in checks)}/{len(checks)} targets met."
     )
 
 
@@ -624,6 +640,7 @@ def main():
     from benchmarks import load
 
     seeding_seconds = ensure_demo_data()
+    speed_before = machine_speed()
     with connection.cursor() as cursor:
         # Statistics and visibility map as autovacuum would leave them, not as bulk_create did: without the
         # visibility map, PostgreSQL cannot answer from an index alone.
@@ -665,6 +682,7 @@ def main():
             "python": sys.version.split()[0],
             "postgresql": connection.pg_version,
             "load_average": os.getloadavg(),
+            "python_loop_ms": [speed_before, machine_speed()],
         },
         "demo": {**DEMO, "seeding_seconds": seeding_seconds},
         "pages": pages,
