@@ -333,6 +333,19 @@ def _layer_from_counties(state_regions, county_status, shapes):
     return _county_layer(state_regions, colours, counts)
 
 
+def _layer_from_groups(state_regions, groups, colour_of):
+    """`_county_layer` from the tallies' county groups with their outlines (one colour each, `colour_of`
+    gives it)."""
+    fips_of = {r.jurisdiction.usps: r.fips for r in state_regions}
+    colours, counts = {}, {}
+    for usps, county_acted, locality_acted, counties, *_figures, fips, outline in groups:
+        key = (fips_of[usps], colour_of[(usps, county_acted, locality_acted)])
+        counts[key] = counties
+        if fips:
+            colours[key] = (fips, outline)
+    return _county_layer(state_regions, colours, counts)
+
+
 def grouped_counties(states, state_status, groups):
     """(counties by colour, `NationalCoverage`, {(usps, county acted, locality acted): colour}) of `states`,
     from their counties grouped by what acted there (`groups`: rows as `tallies.county_groups` gives
@@ -383,14 +396,7 @@ def national_progress(latest_count=6, with_county_layer=False, as_of=None):
         groups = tallies.county_groups(with_outlines=with_county_layer)
         county_counts, coverage, colour_of = grouped_counties(counted_states, state_status, groups)
         if with_county_layer:
-            fips_of = {r.jurisdiction.usps: r.fips for r in state_regions}
-            colours, counts = {}, {}
-            for usps, county_acted, locality_acted, counties, *_figures, fips, outline in groups:
-                key = (fips_of[usps], colour_of[(usps, county_acted, locality_acted)])
-                counts[key] = counties
-                if fips:
-                    colours[key] = (fips, outline)
-            county_regions, county_table = _county_layer(state_regions, colours, counts)
+            county_regions, county_table = _layer_from_groups(state_regions, groups, colour_of)
     else:
         fips_by_state, county_population, county_shapes = county_index(with_shapes=with_county_layer)
         standings = rules.county_standings(fips_by_state, state_status, *inputs.acted_counties())

@@ -7,6 +7,7 @@ database's reference tables: it never calls the rules under test.
 
 import csv
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -416,11 +417,8 @@ def test_the_county_table_alternative_is_not_empty(client, starter):
     # Alaskan census areas and three Virginian cities have no outline in the atlas).
     rows = re.findall(r'<th scope="row"><a [^>]*>([^<]+)</a></th>((?:<td class="num">\d+</td>)+)', table)
     counted = {name: sum(map(int, re.findall(r">(\d+)<", cells))) for name, cells in rows}
-    counties = Jurisdiction.objects.counties().exclude(fips=None)
-    assert counted == {
-        state.name: counties.filter(parent=state).count()
-        for state in Jurisdiction.objects.states().filter(is_territory=False)
-    }
+    counties = Jurisdiction.objects.counties().exclude(fips=None).filter(parent__is_territory=False)
+    assert counted == Counter(counties.values_list("parent__name", flat=True))
     assert counties.filter(parent__usps__in=["AK", "VA"], shape="").count() == 5
 
 
