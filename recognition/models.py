@@ -1550,6 +1550,37 @@ class CountyTally(models.Model):
         return f"{self.usps} {self.fips or '(no county)'}: {self.counties}/{self.places}/{self.districts}"
 
 
+class CountyGroup(models.Model):
+    """The counties of a state (50 states and DC, counties with a FIPS code) that share what acted there:
+    the county itself (`county_acted`), else a city, town or district in it (`locality_acted`), else
+    nothing. What the national map colours and counts, read as about 100 rows instead of derived from
+    3,200 counties and their tallies. Kept by PostgreSQL at each commit (migration 0018)."""
+
+    usps = models.CharField(max_length=2)
+    county_acted = models.BooleanField()
+    locality_acted = models.BooleanField()
+    counties = models.PositiveIntegerField()
+    population = models.PositiveBigIntegerField()  # of the counties with a figure
+    with_population = models.PositiveIntegerField()
+    without_population = models.TextField(blank=True)  # FIPS of the counties with no figure, space-separated
+    # The counties the atlas draws, in FIPS order: their codes (space-separated) and outlines joined.
+    drawn = models.TextField(blank=True)
+    outlines = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["usps", "county_acted", "locality_acted"], name="countygroup_one_row_per_group"
+            ),
+            models.CheckConstraint(
+                condition=~Q(county_acted=True, locality_acted=True), name="countygroup_acted_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.usps} county {self.county_acted} locality {self.locality_acted}: {self.counties}"
+
+
 class YearTally(models.Model):
     """Published measures adopted in each year (with a known date): state-level ones and local ones apart."""
 

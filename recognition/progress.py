@@ -361,7 +361,7 @@ def grouped_counties(states, state_status, groups):
         )
         colours[(usps, county_acted, locality_acted)] = status
         county_counts[status] += counties
-        summed.append(people_rules.CountyGroup(usps, coverage, counties, people, with_figure, tuple(without)))
+        summed.append(people_rules.CountyGroup(usps, coverage, counties, people, with_figure, without))
     coverage = people_rules.population_coverage_of_groups(
         state_status,
         summed,

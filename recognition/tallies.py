@@ -2,16 +2,17 @@
 
 Migration 0012's triggers keep three small tables equal to what they summarise: per
 jurisdiction, its published and adopted measures; per state and county, the counties,
-places and districts there that adopted one; per year, the measures adopted. The
-national map then reads about 3,000 rows instead of deriving them from every measure,
-and a publish shows on the very next request (the tallies commit with the change).
+places and districts there that adopted one; per year, the measures adopted. Migration
+0018's count the counties per state and what acted there (about 100 groups) at commit.
+The national map then reads a few hundred rows instead of deriving them from every
+measure, and a publish shows on the very next request (the tallies commit with the change).
 SQLite keeps no tallies: there, and for a past date, the callers count the measures.
 """
 
 from django.db import connection
 from django.db.models import Sum
 
-from .models import CountyTally, Jurisdiction, Level, YearTally
+from .models import CountyGroup, CountyTally, Level, YearTally
 
 
 def kept():
@@ -59,54 +60,18 @@ def local_acted_per_state():
     return found
 
 
-def _counties_and_what_acted():
-    """What `county_groups` selects from: every county of the 50 states and DC with a FIPS code
-    (`county`), its state (`state`) and its tallies summed (`tally`: the counties and the localities
-    there that acted; no row where none did). One parameter: the county level."""
-    county, tally = Jurisdiction._meta.db_table, CountyTally._meta.db_table
-    return f"""
-        FROM {county} county
-        JOIN {county} state ON state.id = county.parent_id
-        LEFT JOIN (
-            SELECT fips, SUM(counties) AS counties, SUM(places) + SUM(districts) AS localities
-            FROM {tally} WHERE fips <> '' GROUP BY fips
-        ) tally ON tally.fips = county.fips
-        WHERE county.level = %s AND county.fips IS NOT NULL AND NOT state.is_territory
-    """
-
-
 def county_groups(with_outlines=False):
     """The counties of the 50 states and DC (those with a FIPS code), grouped by state and by what acted
     there: the county itself, else a city, town or district in it, else nothing (a county that acted is
     coloured and covered the same whether or not a locality in it did too). Rows: (usps, county acted,
-    locality acted, counties, their known population, counties with a figure, [FIPS of those without]),
+    locality acted, counties, their known population, counties with a figure, (FIPS of those without)),
     and `with_outlines`, for the national county layer, (the FIPS of those with an outline, space
-    separated, their outlines joined), both in FIPS order. One query, 51 to 153 rows instead of 3,200;
-    the outlines are joined here, where they are read, not in Python afterwards."""
-    outlines = (
-        """,
-                   STRING_AGG(county.fips, ' ' ORDER BY county.fips) FILTER (WHERE county.shape <> ''),
-                   STRING_AGG(county.shape, '' ORDER BY county.fips) FILTER (WHERE county.shape <> '')"""
-        if with_outlines
-        else ""
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT state.usps,
-                   COALESCE(tally.counties, 0) > 0,
-                   COALESCE(tally.counties, 0) = 0 AND COALESCE(tally.localities, 0) > 0,
-                   COUNT(*),
-                   COALESCE(SUM(county.population), 0)::bigint,  -- SUM of bigints is numeric: Decimal
-                   COUNT(county.population),
-                   ARRAY_REMOVE(ARRAY_AGG(CASE WHEN county.population IS NULL THEN county.fips END), NULL)
-                   {outlines}
-            {_counties_and_what_acted()}
-            GROUP BY 1, 2, 3
-            """,
-            [Level.COUNTY],
-        )
-        return cursor.fetchall()
+    separated, their outlines joined), both in FIPS order. One query of 51 to 153 rows that PostgreSQL
+    counted when the change committed, not 3,200 counties joined to their tallies on each request."""
+    fields = ["usps", "county_acted", "locality_acted", "counties", "population", "with_population"]
+    fields += ["without_population", "drawn", "outlines"] if with_outlines else ["without_population"]
+    rows = CountyGroup.objects.order_by().values_list(*fields)
+    return [(*row[:6], tuple(row[6].split()), *row[7:]) for row in rows]
 
 
 def adoptions_by_year():

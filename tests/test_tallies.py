@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from recognition import progress, tallies
 from recognition.models import (
+    CountyGroup,
     CountyTally,
     FacetTally,
     Jurisdiction,
@@ -96,8 +97,55 @@ def kept_facets():
     return {tuple(row[:-1]): row[-1] for row in FacetTally.objects.values_list(*fields, "measures")}
 
 
+def expected_groups(by_county):
+    """The county groups (migration 0018) from the counties themselves and `by_county` (expected()'s): per
+    state, the counties where the county acted, else a locality, else nothing."""
+    acted = {}
+    for (_usps, fips), row in by_county.items():
+        county, localities = acted.get(fips, (0, 0))
+        acted[fips] = (county + row["counties"], localities + row["places"] + row["districts"])
+    groups = {}
+    counties = Jurisdiction.objects.filter(level=Level.COUNTY, fips__isnull=False, parent__is_territory=False)
+    for fips, usps, population, shape in counties.order_by("fips").values_list(
+        "fips", "parent__usps", "population", "shape"
+    ):
+        county, localities = acted.get(fips, (0, 0))
+        key = (usps, county > 0, county == 0 and localities > 0)
+        group = groups.setdefault(
+            key, {"counties": 0, "population": 0, "with": 0, "without": [], "drawn": []}
+        )
+        group["counties"] += 1
+        if population is None:
+            group["without"].append(fips)
+        else:
+            group["population"] += population
+            group["with"] += 1
+        if shape:
+            group["drawn"].append((fips, shape))
+    return {
+        key: (
+            g["counties"],
+            g["population"],
+            g["with"],
+            " ".join(g["without"]),
+            " ".join(fips for fips, _ in g["drawn"]),
+            "".join(shape for _, shape in g["drawn"]),
+        )
+        for key, g in groups.items()
+    }
+
+
+def kept_groups():
+    fields = ("counties", "population", "with_population", "without_population", "drawn", "outlines")
+    return {
+        tuple(row[:3]): tuple(row[3:])
+        for row in CountyGroup.objects.values_list("usps", "county_acted", "locality_acted", *fields)
+    }
+
+
 def assert_tallies_hold():
     assert kept() == expected()
+    assert kept_groups() == expected_groups(expected()[2])
     assert kept_facets() == expected_facets()
     # The reader gives the live query's rows (the rows SQLite and past dates use).
     assert sorted(tallies.local_acted(), key=repr) == sorted(progress.local_acted_rows(), key=repr)
@@ -148,6 +196,7 @@ operations = st.lists(
         st.tuples(st.just("delete_state"), st.sampled_from(["AL", "TX"])),
         st.tuples(st.just("rollback"), st.integers(0, 10)),
         st.tuples(st.just("move_place"), st.integers(0, 3), st.integers(0, 2)),
+        st.tuples(st.just("population"), st.integers(0, 2), st.one_of(st.none(), st.integers(0, 10**7))),
     ),
     min_size=1,
     max_size=8,
@@ -221,6 +270,9 @@ def apply(operation, world):
         place, county = world["places"][args[0]], world["counties"][args[1]]
         place.county = county
         place.save()
+    elif kind == "population":
+        county, people = world["counties"][args[0]], args[1]
+        Jurisdiction.objects.filter(pk=county.pk).update(population=people)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -421,3 +473,46 @@ def test_a_move_takes_its_tally_row_locks_in_key_order(
     assert not failure
     assert kept() == expected()
     assert kept_facets() == expected_facets()
+
+
+def test_two_publishes_in_one_state_at_once_are_both_counted(
+    reload_reference_data_afterwards, transactional_db
+):
+    """Each transaction counts its states' county groups again at commit, from what is committed then.
+    Two at once in one state each counted without the other's change, and the later count dropped the
+    earlier one's county (or collided with its rows). Now the second waits for the first to commit, then
+    counts both."""
+    import threading
+
+    first, second = get_county("48201"), get_county("48113")  # Harris and Dallas: Texas, both
+    drafts = [ResolutionFactory(jurisdiction=county, published=False) for county in (first, second)]
+    holder, observer = other_connection(), other_connection()
+    observer.autocommit = True
+    failure = []
+
+    def publish_second():
+        try:
+            Resolution.objects.filter(pk=drafts[1].pk).update(published=True)
+        except Exception as error:  # noqa: BLE001 - reported by the test's thread
+            failure.append(error)
+        finally:
+            connection.close()
+
+    publisher = threading.Thread(target=publish_second)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("UPDATE recognition_resolution SET published = true WHERE id = %s", [drafts[0].pk])
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # counts Texas now, as a commit would
+        publisher.start()
+        assert blocked_by(observer, holder.get_backend_pid(), publisher), failure or "the second never waited"
+        holder.commit()
+    finally:
+        holder.rollback()
+        publisher.join(timeout=30)
+        holder.close()
+        observer.close()
+    assert not publisher.is_alive()
+    assert not failure
+    assert kept_groups() == expected_groups(expected()[2])
+    texas = CountyGroup.objects.get(usps="TX", county_acted=True)
+    assert {"48201", "48113"} <= set(texas.drawn.split())
