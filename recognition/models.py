@@ -1515,8 +1515,9 @@ class Delivery(models.Model):
 
 
 # --- Tallies: what the maps count, kept by PostgreSQL in the transaction of each change ---------------
-# Triggers (migration 0012) keep these three tables equal to what they summarise, statement by statement,
-# so the national and state maps read a few thousand rows instead of deriving them from every measure.
+# Triggers (migration 0012) keep the tallies below equal to what they summarise, statement by statement,
+# so the national and state maps read a few thousand rows instead of deriving them from every measure;
+# the county groups (0018) are counted again from them, and from the counties, when a change commits.
 # SQLite has no triggers here: pages read the measures themselves there (recognition/tallies.py).
 
 
