@@ -25,6 +25,7 @@ and `Status` values), so this module imports nothing from Django.
 import enum
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping
+from typing import NamedTuple
 from dataclasses import dataclass
 
 # The model's choice values, spelled out so this module stays importable
@@ -138,8 +139,7 @@ for _status_type in (StateStatus, CountyStatus, Coverage):
 del _status_type, _index, _member
 
 
-@dataclass(frozen=True, slots=True)
-class Measure:
+class Measure(NamedTuple):
     """One resolution, reduced to what the status rules and a "covered by" line need.
 
     `state` is the USPS code of the state the measure is in (its own code for a

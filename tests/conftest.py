@@ -55,17 +55,17 @@ def pytest_runtest_setup(item):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
-    """A test inside a transaction that is never committed (the `db` fixture, Django's TestCase) runs the
-    PostgreSQL triggers deferred to commit (migration 0018's county groups) at the end of each statement
-    instead, those its fixtures left waiting first: a page a test reads sees what the test wrote, as a
-    visitor's request sees what a publish committed. Tests that commit (`transactional_db`) are left as
-    they are."""
+    """A test inside a transaction that is never committed (the `db` fixture, Django's TestCase) counts the
+    county groups (migration 0018's trigger deferred to commit) at the end of each statement instead,
+    those its fixtures left waiting first: a page a test reads sees what the test wrote, as a visitor's
+    request sees what a publish committed. Foreign keys are still checked at commit, as in production;
+    tests that commit (`transactional_db`) are left as they are."""
     from django.db import connections
 
     connection = connections["default"]
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS recognition_county_groups_at_commit IMMEDIATE")
 
 
 def start_redis(directory, port=None):

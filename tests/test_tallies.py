@@ -502,7 +502,8 @@ def test_two_publishes_in_one_state_at_once_are_both_counted(
     try:
         with holder.cursor() as cursor:
             cursor.execute("UPDATE recognition_resolution SET published = true WHERE id = %s", [drafts[0].pk])
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # counts Texas now, as a commit would
+            # Texas counted now, as at commit: the lock is taken and held until this transaction ends.
+            cursor.execute("SET CONSTRAINTS recognition_county_groups_at_commit IMMEDIATE")
         publisher.start()
         assert blocked_by(observer, holder.get_backend_pid(), publisher), failure or "the second never waited"
         holder.commit()
