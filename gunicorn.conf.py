@@ -7,6 +7,7 @@ and a server.
 import multiprocessing
 import os
 import re
+import sys
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers: the pages are CPU-bound template work on cached data; 2 per core is gunicorn's advice.
@@ -48,10 +49,14 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Put what the worker has imported (Django, the app's modules and their data) out of the garbage
-    collector's reach, once what is already garbage is collected. A full collection otherwise walks
-    ~130,000 objects that live as long as the worker: about 130 ms on the bench machine, a stall in
-    whichever request it falls in."""
+    """Compile the site's templates and URL lookups when the application served is the site's
+    (config/wsgi.py), then put what the worker has imported (Django, the app's modules and their data)
+    out of the garbage collector's reach, once what is already garbage is collected. A full collection
+    otherwise walks ~130,000 objects that live as long as the worker: about 130 ms on the bench machine,
+    a stall in whichever request it falls in."""
+    site = sys.modules.get("config.wsgi")  # loaded by now, when it is the application
+    if site is not None:
+        site.prepare()
     _collect_and_freeze()
 
 

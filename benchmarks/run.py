@@ -260,10 +260,20 @@ class HttpClient:
             connection.close()
 
 
+# Untimed requests before each series, made as the series' are (cold or warm): each worker's first drawing
+# of a kind of page fills what it then keeps (escaped outlines, specialised bytecode; about 15 ms more on
+# the bench machine), which a visitor after a publish does not wait for. Four, so that both workers take
+# some: a single one reached one worker, and was often answered from the cache without drawing anything.
+WARM_UP = 4
+
+
 def timed_series(http, url, count, max_seconds, cold):
     """Seconds per request for up to `count` requests, stopping early after `max_seconds`."""
     times, deadline = [], time.monotonic() + max_seconds
-    http.get(url)  # the first request of a kind in each process imports and prepares; not a visitor's
+    for _ in range(WARM_UP):
+        if cold:
+            make_cold()
+        http.get(url)
     while len(times) < count and time.monotonic() < deadline:
         if cold:
             make_cold()
@@ -298,7 +308,8 @@ def measure_searches(client, http, rounds, max_seconds):
     urls = ["/resolutions/?" + urlencode({"q": words}) for words in SEARCHES]
     counts = [query_counts(client, url) for url in urls]
     times, slowest, deadline = [], {}, time.monotonic() + max_seconds
-    for url in urls:
+    for url in urls[:WARM_UP]:
+        make_cold()
         http.get(url)
     for _round in range(rounds):
         for url in urls:

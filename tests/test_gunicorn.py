@@ -52,7 +52,7 @@ def free_port():
 class Server:
     """`gunicorn -c gunicorn.conf.py tests.test_gunicorn:hello`; its log lines arrive on a queue."""
 
-    def __init__(self, runtime_dir, app="hello", **env):
+    def __init__(self, runtime_dir, app="hello", module="tests.test_gunicorn", **env):
         self.port = free_port()
         environment = {
             **os.environ,
@@ -63,7 +63,7 @@ class Server:
             "GUNICORN_ACCESS_LOG": "/dev/null",
             **env,
         }
-        argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", f"tests.test_gunicorn:{app}"]
+        argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", f"{module}:{app}"]
         self.process = subprocess.Popen(
             argv, cwd=ROOT, env=environment, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
@@ -160,3 +160,14 @@ def test_a_worker_freezes_again_what_its_first_request_kept(servers):
     first, second, third = frozen_count(), frozen_count(), frozen_count()
     assert second >= first + 5000  # the first request's 5,000 kept objects, frozen once it was answered
     assert third == second  # nothing frozen after the second request
+
+
+def test_a_worker_of_the_site_compiles_its_templates_before_its_first_request(servers):
+    """The first page of each kind a fresh or recycled worker drew paid for compiling its templates; now
+    the worker compiles them all as it starts. A worker of another application (the ones above) does not."""
+    templates = ROOT / "templates"
+    files = [path for path in templates.rglob("*") if path.is_file()]
+    server = servers("compiled", module="tests.site_worker", GUNICORN_CONTROL_SOCKET="off")
+    server.wait_for(re.compile(r"Listening at"))
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=60) as answer:
+        assert int(answer.read()) >= len(files)
