@@ -137,10 +137,11 @@ def test_no_inline_scripts_or_styles_in_templates():
 ALLOWED_SAFE_USES = {
     # path: number of uses
     # The list's rows and filter choices, the stage bars, the maps' links and a state's county table, and the national
-    # county layer's paths, the timeline's years and the sentences naming measures, written as plain strings for speed: every value
-    # goes through html.escape first (tests/test_list.py puts markup in a title, a number and a place
-    # name; the tests below in a county's name, a bill's number and the address).
-    "recognition/templatetags/recognition.py": 9,
+    # county layer's links and its table by state, a state's own measures and its local measures, the timeline's years
+    # and the sentences naming measures, written as plain strings for speed: every value goes through html.escape
+    # first (tests/test_list.py puts markup in a title, a number and a place name; the tests below in a county's
+    # name, a bill's number, the address, a state's name and its measures' numbers, titles, bodies and places).
+    "recognition/templatetags/recognition.py": 12,
 }
 
 
@@ -216,3 +217,33 @@ def test_a_bill_number_with_markup_is_text_in_its_stage_bar(client):
         assert hostile not in html and "<img src=x" not in html
         labels = [unescape(label) for label in re.findall(r'aria-label="([^"]*)"', html)]
         assert f"Stages of {hostile}" in labels
+
+
+@pytest.mark.django_db
+def test_markup_staff_typed_is_text_in_a_state_s_measures_and_the_county_layer_s_table(client):
+    """A state page's own measures and its table of local measures, and the county layer's table by
+    state, are written as plain strings: a number, title, body or name with markup in it is escaped there."""
+    from html import unescape
+
+    from recognition.models import Jurisdiction
+    from tests.conftest import PlaceFactory, ResolutionFactory, get_county, get_state
+
+    hostile = '<img src=x onerror="y()"> & \'1\''
+    alabama = get_state("AL")
+    ResolutionFactory(
+        jurisdiction=alabama, identifier=f"SJR {hostile}", title=f"Title {hostile}", body=f"Senate {hostile}"
+    )
+    town = PlaceFactory(name=f"Town {hostile}", county=get_county("01097"))
+    ResolutionFactory(jurisdiction=town, identifier=f"Res {hostile}")
+    Jurisdiction.objects.filter(pk=alabama.pk).update(name=f"Alabama {hostile}")
+    state_page = client.get("/states/al/").content.decode()
+    county_layer = client.get("/?layer=counties").content.decode()
+    assert "<img src=x" not in state_page and "<img src=x" not in county_layer
+    for shown in (
+        f">SJR {hostile}</a></h3>",
+        f"· Senate {hostile} · Title {hostile}</p>",
+        f">Town {hostile}</a></th>",
+        f">Res {hostile}</a></td>",
+    ):
+        assert shown in unescape(state_page)
+    assert f">Alabama {hostile}</a></th>" in unescape(county_layer)

@@ -402,6 +402,24 @@ def other_connection():
     )
 
 
+def in_thread(work):
+    """(a thread that runs `work` on a database connection of its own, closed after; the list its exception
+    goes to). Not started."""
+    import threading
+
+    failure = []
+
+    def run():
+        try:
+            work()
+        except Exception as error:  # noqa: BLE001 - reported by the test's thread
+            failure.append(error)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run), failure
+
+
 def blocked_by(observer, pid, thread):
     """Whether a backend comes to wait for a lock `pid` holds while `thread` runs (polled: the waiter gives
     no other sign)."""
@@ -429,7 +447,6 @@ def test_a_move_takes_its_tally_row_locks_in_key_order(
     """Two moves in opposite directions deadlocked when each locked the row it left before the row it
     reached. With every row taken in key order, a move from the higher key to the lower one waits for
     the lower row (held here) before it touches the higher one."""
-    import threading
 
     # The facets' key begins with the state (Alabama's rows before Texas's); the other's is the id.
     low, high = get_county("01097"), get_county("48201")
@@ -443,17 +460,7 @@ def test_a_move_takes_its_tally_row_locks_in_key_order(
 
     holder, observer = other_connection(), other_connection()
     observer.autocommit = True  # pg_stat_activity is read once per transaction
-    failure = []
-
-    def move():
-        try:
-            Resolution.objects.filter(pk=moving.pk).update(jurisdiction=low)
-        except Exception as error:  # noqa: BLE001 - reported by the test's thread
-            failure.append(error)
-        finally:
-            connection.close()
-
-    mover = threading.Thread(target=move)
+    mover, failure = in_thread(lambda: Resolution.objects.filter(pk=moving.pk).update(jurisdiction=low))
     try:
         with holder.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {table} WHERE {key} = %s FOR UPDATE", [low_key])  # noqa: S608
@@ -482,23 +489,12 @@ def test_two_publishes_in_one_state_at_once_are_both_counted(
     Two at once in one state each counted without the other's change, and the later count dropped the
     earlier one's county (or collided with its rows). Now the second waits for the first to commit, then
     counts both."""
-    import threading
 
     first, second = get_county("48201"), get_county("48113")  # Harris and Dallas: Texas, both
     drafts = [ResolutionFactory(jurisdiction=county, published=False) for county in (first, second)]
     holder, observer = other_connection(), other_connection()
     observer.autocommit = True
-    failure = []
-
-    def publish_second():
-        try:
-            Resolution.objects.filter(pk=drafts[1].pk).update(published=True)
-        except Exception as error:  # noqa: BLE001 - reported by the test's thread
-            failure.append(error)
-        finally:
-            connection.close()
-
-    publisher = threading.Thread(target=publish_second)
+    publisher, failure = in_thread(lambda: Resolution.objects.filter(pk=drafts[1].pk).update(published=True))
     try:
         with holder.cursor() as cursor:
             cursor.execute("UPDATE recognition_resolution SET published = true WHERE id = %s", [drafts[0].pk])
