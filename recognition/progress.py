@@ -616,9 +616,12 @@ def state_progress(state, as_of=None):
     local_measures = list(
         listed.in_state(state.usps)
         .exclude(jurisdiction=state)
-        .with_jurisdiction()
+        .select_related("jurisdiction", "session")  # their state is this one: not joined again per row
         .order_by(F("adopted_on").desc(nulls_last=True), "jurisdiction__name", "pk")[: STATE_PAGE_LIMIT + 1]
     )
+    for measure in local_measures:
+        if measure.jurisdiction.parent_id == state.pk:
+            measure.jurisdiction.parent = state
     county_coverage = {r.fips: r.coverage for r in regions if r.fips}
     county_population = {c.fips: c.population for c in counties if c.fips and c.population is not None}
     # A territory has no census figure here: its counties are still counted, its people are not.
@@ -1126,7 +1129,9 @@ def pending_bills(state):
         Resolution.objects.published()
         .pending()
         .filter(jurisdiction_id__in=[state.pk, state.parent_id])
-        .with_jurisdiction()
+        # The state or the nation: no parent needed to name either's chambers, and no map shape.
+        .select_related("jurisdiction", "session")
+        .defer("jurisdiction__shape")
         .order_by(*_NEWEST_ACTION_FIRST)
     )
     return (
