@@ -31,15 +31,19 @@ def prepare():
     from django.template import engines
     from django.urls import get_resolver
 
-    try:
-        resolver = get_resolver()
-        for _namespace, (_prefix, included) in resolver.namespace_dict.items():
-            included.reverse_dict  # noqa: B018  (built on first read)
-        resolver.reverse_dict  # noqa: B018
-        for engine in engines.all():
-            for directory in settings.TEMPLATES[0]["DIRS"]:
-                for path in sorted(Path(directory).rglob("*")):
-                    if path.is_file():
-                        engine.get_template(str(path.relative_to(directory)))
-    except Exception:  # noqa: BLE001 - a page that fails to compile fails when asked for, not the worker
-        logging.getLogger(__name__).warning("Preparing the worker failed", exc_info=True)
+    resolver = get_resolver()
+    for _namespace, (_prefix, included) in resolver.namespace_dict.items():
+        included.reverse_dict  # noqa: B018  (built on first read)
+    resolver.reverse_dict  # noqa: B018
+    for engine in engines.all():
+        for directory in settings.TEMPLATES[0]["DIRS"]:
+            for path in sorted(Path(directory).rglob("*")):
+                if path.suffix not in TEMPLATE_SUFFIXES:
+                    continue  # an editor's backup, a stray file: not a template
+                try:
+                    engine.get_template(str(path.relative_to(directory)))
+                except Exception:  # noqa: BLE001 - a page that fails to compile fails when asked for, not the worker
+                    logging.getLogger(__name__).warning("Could not compile %s", path, exc_info=True)
+
+
+TEMPLATE_SUFFIXES = {".html", ".svg", ".txt"}

@@ -25,8 +25,8 @@ and `Status` values), so this module imports nothing from Django.
 import enum
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping
-from typing import NamedTuple
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # The model's choice values, spelled out so this module stays importable
 # without Django settings; tests/test_status.py checks they match the models.

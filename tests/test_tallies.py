@@ -513,3 +513,22 @@ def test_two_publishes_in_one_state_at_once_are_both_counted(
     assert kept_groups() == expected_groups(expected()[2])
     texas = CountyGroup.objects.get(usps="TX", county_acted=True)
     assert {"48201", "48113"} <= set(texas.drawn.split())
+
+
+def test_a_transaction_notes_each_county_once_and_counts_its_states_at_commit(world):
+    """Each statement that changes a county's tallies notes the county; noted once per transaction, however
+    many statements touch it (a row per statement made the commit's work grow with their square), and the
+    states are counted when the deferred trigger runs, from the counties' states then."""
+    mobile = world["counties"][0]
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS recognition_county_groups_at_commit DEFERRED")  # as in production
+        for _ in range(3):
+            ResolutionFactory(jurisdiction=PlaceFactory(county=mobile))  # a place in Mobile County acts
+            ResolutionFactory(jurisdiction=mobile)
+        cursor.execute("SELECT code FROM recognition_countygroup_pending ORDER BY code")
+        assert [code for (code,) in cursor.fetchall()] == ["01097"]
+        assert kept_groups() != expected_groups(expected()[2])  # not yet counted
+        cursor.execute("SET CONSTRAINTS recognition_county_groups_at_commit IMMEDIATE")  # as at commit
+        cursor.execute("SELECT count(*) FROM recognition_countygroup_pending")
+        assert cursor.fetchone() == (0,)
+    assert kept_groups() == expected_groups(expected()[2])

@@ -1,14 +1,17 @@
 """The national map's counties read grouped: per state, the counties where the county acted, where only a
 city, town or district did, and where nothing did, with their population and outlines (CountyGroup).
 
-Counted again at commit, for the states a transaction touched: statement triggers on the county tallies
-and on the counties note the states whose groups may have changed (a county or its localities starting or
-stopping to count; a county's population, outline, FIPS code or state changing), and a trigger deferred to
-commit counts those states' groups again, once per transaction. At commit, under one lock, so that each
-count reads every change committed before it (READ COMMITTED: each statement sees what is committed when
-it starts) and two transactions counting the same state one after the other leave the later one's count,
-which includes both. The lock is the last one a transaction takes, held only while it commits: no
-deadlock can form around it.
+Counted again at commit, for the states a transaction touched: statement triggers note, once per
+transaction, each county whose county or localities started or stopped counting (by its FIPS code) and
+each state whose counties changed (a county's population, outline, FIPS code or state; by its USPS code),
+and a trigger deferred to commit counts those states' groups again. At commit, under one lock, so that
+each count reads every change committed before it (READ COMMITTED: each statement sees what is committed
+when it starts) and two transactions counting the same state one after the other leave the later one's
+count, which includes both; a county's state is looked up then too, after any move committed before.
+The lock is taken at commit and held only while the transaction commits. A foreign-key check Django
+deferred to commit and queued after it could still wait for a row another committing transaction holds
+(one deleting or re-keying that row while it waits for this lock): PostgreSQL then ends one of the two
+with a deadlock error. That takes a delete of a referenced row at the same moment; nothing else waits.
 
 PostgreSQL only, as 0012's tallies: on SQLite the table exists and stays empty.
 """
@@ -19,8 +22,13 @@ GROUPS = "recognition_countygroup"
 PENDING = "recognition_countygroup_pending"
 
 FORWARD = f"""
--- The states a transaction touched, until it commits (rows only their transaction sees; none outlive it).
-CREATE TABLE {PENDING} (states text[] NOT NULL);
+-- What a transaction touched, until it commits: a state's USPS code or a county's FIPS code, once each
+-- (rows only their transaction sees, keyed by it, so no other waits on them; none outlive it).
+CREATE TABLE {PENDING} (
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    code text NOT NULL,
+    PRIMARY KEY (xid, code)
+);
 
 CREATE FUNCTION recognition_county_groups_count(states text[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -63,12 +71,8 @@ BEGIN
         WHERE f <> '' AND (o.fips, o.counties > 0, o.places + o.districts > 0)
               IS DISTINCT FROM (n.fips, n.counties > 0, n.places + n.districts > 0);
     END IF;
-    IF changed IS NOT NULL THEN
-        INSERT INTO {PENDING} (states)
-        SELECT array_agg(DISTINCT state.usps)
-        FROM recognition_jurisdiction county JOIN recognition_jurisdiction state ON state.id = county.parent_id
-        WHERE county.fips = ANY(changed) AND county.level = 'county'
-        HAVING count(*) > 0;
+    IF changed IS NOT NULL THEN  -- the counties' states are looked up at commit
+        INSERT INTO {PENDING} (code) SELECT DISTINCT unnest(changed) ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
 END $$;
@@ -102,7 +106,7 @@ BEGIN
         WHERE u <> '';
     END IF;
     IF touched IS NOT NULL THEN
-        INSERT INTO {PENDING} (states) VALUES (touched);
+        INSERT INTO {PENDING} (code) SELECT unnest(touched) ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
 END $$;
@@ -110,12 +114,24 @@ END $$;
 -- At commit: the states this transaction touched, counted again under the groups' lock (see above).
 CREATE FUNCTION recognition_county_groups_commit() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    codes text[];
     touched text[];
 BEGIN
-    WITH taken AS (DELETE FROM {PENDING} p RETURNING p.states)
-    SELECT array_agg(DISTINCT s) INTO touched FROM taken, unnest(taken.states) AS s;
-    IF touched IS NOT NULL THEN  -- the first of the transaction's pending rows takes them all
-        PERFORM pg_advisory_xact_lock('{GROUPS}'::regclass::oid::bigint);
+    -- The first of the transaction's rows takes them all; the others find theirs gone (one index probe).
+    IF NOT EXISTS (SELECT 1 FROM {PENDING} WHERE xid = NEW.xid AND code = NEW.code) THEN
+        RETURN NULL;
+    END IF;
+    WITH taken AS (DELETE FROM {PENDING} WHERE xid = NEW.xid RETURNING code)
+    SELECT array_agg(code) INTO codes FROM taken;
+    PERFORM pg_advisory_xact_lock('{GROUPS}'::regclass::oid::bigint);
+    SELECT array_agg(DISTINCT u) INTO touched FROM (
+        SELECT code AS u FROM unnest(codes) AS code WHERE length(code) = 2
+        UNION
+        SELECT state.usps FROM recognition_jurisdiction county
+        JOIN recognition_jurisdiction state ON state.id = county.parent_id
+        WHERE county.level = 'county' AND county.fips = ANY(codes)
+    ) AS found;
+    IF touched IS NOT NULL THEN
         PERFORM recognition_county_groups_count(touched);
     END IF;
     RETURN NULL;
