@@ -19,6 +19,8 @@ from recognition.pagecache import FinishedPageCache  # noqa: E402  (needs Django
 
 application = FinishedPageCache(application)
 
+TEMPLATE_SUFFIXES = {".html", ".svg", ".txt"}  # what `prepare` compiles
+
 
 def prepare():
     """What a process's first pages would otherwise do on a visitor's time: load the template tag
@@ -27,7 +29,6 @@ def prepare():
     worker drew took about 60 ms more than the next. No query: a worker starts with the database down."""
     from pathlib import Path
 
-    from django.conf import settings
     from django.template import engines
     from django.urls import get_resolver
 
@@ -36,7 +37,7 @@ def prepare():
         included.reverse_dict  # noqa: B018  (built on first read)
     resolver.reverse_dict  # noqa: B018
     for engine in engines.all():
-        for directory in settings.TEMPLATES[0]["DIRS"]:
+        for directory in engine.dirs:  # the site's own templates (the admin's compile when first asked for)
             for path in sorted(Path(directory).rglob("*")):
                 if path.suffix not in TEMPLATE_SUFFIXES:
                     continue  # an editor's backup, a stray file: not a template
@@ -44,6 +45,3 @@ def prepare():
                     engine.get_template(str(path.relative_to(directory)))
                 except Exception:  # noqa: BLE001 - a page that fails to compile fails when asked for, not the worker
                     logging.getLogger(__name__).warning("Could not compile %s", path, exc_info=True)
-
-
-TEMPLATE_SUFFIXES = {".html", ".svg", ".txt"}

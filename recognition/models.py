@@ -472,11 +472,14 @@ class ResolutionQuerySet(PublicDataQuerySet):
         # The jurisdictions first (a few hundred ids per state), then the measures by their foreign key.
         return self.filter(jurisdiction__in=Jurisdiction.objects.filter(in_states(codes)).values("pk"))
 
-    def with_jurisdiction(self):
+    def with_jurisdiction(self, parent=True):
         """What every listing shows: the jurisdiction, its state and the session, in the same query.
 
         Without their map shapes: a state's is kilobytes, repeated on every row of its list, and no
-        listing draws one."""
+        listing draws one. Without `parent` when the caller already holds it (a state page's own lists:
+        the state is the page's, or the nation's bills need none)."""
+        if not parent:
+            return self.select_related("jurisdiction", "session").defer("jurisdiction__shape")
         return self.select_related("jurisdiction", "jurisdiction__parent", "session").defer(
             "jurisdiction__shape", "jurisdiction__parent__shape"
         )

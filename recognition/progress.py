@@ -616,7 +616,7 @@ def state_progress(state, as_of=None):
     local_measures = list(
         listed.in_state(state.usps)
         .exclude(jurisdiction=state)
-        .select_related("jurisdiction", "session")  # their state is this one: not joined again per row
+        .with_jurisdiction(parent=False)  # their state is this one, set below: not joined again per row
         .order_by(F("adopted_on").desc(nulls_last=True), "jurisdiction__name", "pk")[: STATE_PAGE_LIMIT + 1]
     )
     for measure in local_measures:
@@ -1129,9 +1129,7 @@ def pending_bills(state):
         Resolution.objects.published()
         .pending()
         .filter(jurisdiction_id__in=[state.pk, state.parent_id])
-        # The state or the nation: no parent needed to name either's chambers, and no map shape.
-        .select_related("jurisdiction", "session")
-        .defer("jurisdiction__shape")
+        .with_jurisdiction(parent=False)  # the state or the nation: neither's chambers need a parent
         .order_by(*_NEWEST_ACTION_FIRST)
     )
     return (
